@@ -1,0 +1,1 @@
+"""Model side of the recipe: architectures, pooling, losses, the trainer and the back-end."""

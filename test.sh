@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: lint (ruff, shellcheck) and pytest. Installs what it needs into
+# .venv on first use (see utils/setup_venv.sh; TORCH_SPEC overrides the torch wheel).
+# Usage: ./test.sh [pytest args...]     e.g. ./test.sh tests/Process_Data -k scp
+set -euo pipefail
+cd "$(dirname "$0")"
+utils/setup_venv.sh --with-test --with-bench
+# shellcheck disable=SC1091
+. ./path.sh
+
+echo "== ruff" >&2
+ruff check .
+echo "== shellcheck" >&2
+git ls-files -co --exclude-standard -- '*.sh' '*.bash' | grep -v '^\.venv/' \
+  | xargs -r shellcheck -x -P SCRIPTDIR
+echo "== pytest" >&2
+python -m pytest -n "${TEST_JOBS:-2}" "$@"
