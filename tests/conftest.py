@@ -32,7 +32,8 @@ def recipe_env(tmp_path: Path) -> dict:
     env["PATH"] = os.pathsep.join(
         [str(REPO / "utils"), str(REPO / "utils" / "data"), str(REPO / "steps"), env["PATH"]]
     )
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    extra = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + extra if extra else "")
     env["LC_ALL"] = "C"
     env["PYTHONUNBUFFERED"] = "1"
     return env
