@@ -25,6 +25,6 @@ case "$backend" in
     ;;
   *)
     echo "cmd.sh: unknown backend '$backend' (valid: local slurm sge)" >&2
-    return 1 2>/dev/null || exit 1
+    return 1
     ;;
 esac
