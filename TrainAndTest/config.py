@@ -1,0 +1,207 @@
+"""Training configuration: YAML with name + args pairs, dotted overrides, strict keys.
+
+A config names each component and gives its arguments::
+
+    model: ecapa_tdnn
+    model_conf: {feat_dim: 80, embed_dim: 192, channels: 512}
+    loss: aam_softmax
+    loss_conf: {margin: 0.2, scale: 30}
+    optimizer: adam
+    optimizer_conf: {lr: 0.001}
+    ...
+
+Every top-level key and every key of the fixed sections (``data_conf``, ``train_conf``,
+``scheduler_conf`` ...) is checked against :data:`DEFAULTS`; a misspelt key is an error that
+names it and lists the valid ones. Component arguments (``model_conf``, ``loss_conf``,
+``pooling_conf``, ``optimizer_conf``) are checked by the component's constructor when it is
+built. Overrides come from the command line as ``--train_conf.epochs 3`` and are parsed as
+YAML scalars, so ``3`` is an int and ``true`` a bool.
+
+Example:
+    >>> cfg = resolve_config({"model": "tdnn"}, ["--train_conf.epochs", "3"])
+    >>> cfg["train_conf"]["epochs"], cfg["model"]
+    (3, 'tdnn')
+    >>> resolve_config({"modle": "tdnn"}, [])
+    Traceback (most recent call last):
+    ...
+    TrainAndTest.config.ConfigError: unknown config key 'modle'; valid keys: data, data_conf, ...
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Sequence
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message names the key (and file)."""
+
+
+#: Every valid top-level key with its default. ``None`` sections are free-form (component
+#: arguments), dict sections are checked key by key.
+DEFAULTS: Dict[str, Any] = {
+    "model": "tdnn",
+    "model_conf": {},
+    "loss": "aam_softmax",
+    "loss_conf": {},
+    "optimizer": "adam",
+    "optimizer_conf": {"lr": 0.001},
+    "scheduler": "warmup_exponential",
+    "scheduler_conf": {
+        "warmup_epochs": 0.0,  # linear warm-up from warmup_start_factor * lr
+        "warmup_start_factor": 0.1,
+        "final_lr": None,  # exponential: lr decays to this at the last epoch (None: no decay)
+        "step_size": 1,  # step: epochs between decays
+        "gamma": 0.5,  # step: decay factor
+        "min_lr": 0.0,  # cosine: floor
+        "cycle_epochs": 2.0,  # cyclic: length of one triangle
+        "max_lr_factor": 10.0,  # cyclic / one_cycle: peak = lr * factor
+    },
+    # None, or MarginScheduler arguments in epochs: {start, end, initial_margin, final_margin,
+    # shape} (final_margin defaults to loss_conf's margin)
+    "margin_scheduler": None,
+    "data": "egs",
+    "data_conf": {
+        "egs_dir": None,  # egs: directory written by steps/make_egs.sh
+        "data_dir": None,  # onthefly: a data dir with feats.scp or wav.scp
+        "batch_size": 128,  # global batch (all ranks together)
+        "num_workers": 2,
+        "min_frames": 200,
+        "max_frames": 400,
+        "augment": None,  # onthefly: augmentation chain config
+        "num_speakers": 64,  # synthetic: data for tests and dry runs
+        "utts_per_speaker": 8,
+        "feat_dim": 30,
+        "num_valid": 64,
+    },
+    "train_conf": {
+        "epochs": 10,
+        "seed": 1,
+        "precision": "fp32",  # fp32 | bf16 | fp16 (fp16 uses a GradScaler)
+        "grad_clip": 5.0,  # max gradient norm; 0 disables
+        "compile": False,  # torch.compile the model
+        "channels_last": False,
+        "ema_decay": 0.0,  # > 0 keeps an exponential moving average of the weights
+        "keep_last": 3,  # checkpoints kept
+        "average_last": 3,  # final.pt = average of the last N epoch checkpoints
+        "log_interval": 50,  # batches between log lines
+        "eer_every": 0,  # epochs between EER checks on eer_trials (0: never)
+        "eer_trials": None,
+        "eer_data_dir": None,
+        "sync_batchnorm": False,
+        "init_checkpoint": None,  # fine-tuning: start from these model/loss weights
+    },
+}
+
+_STRICT_SECTIONS = ("data_conf", "train_conf", "scheduler_conf")
+
+
+def _check_keys(cfg: Mapping[str, Any], where: str = "") -> None:
+    for key, value in cfg.items():
+        if key not in DEFAULTS:
+            raise ConfigError(
+                f"{where}unknown config key '{key}'; valid keys: {', '.join(sorted(DEFAULTS))}"
+            )
+        if key in _STRICT_SECTIONS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}'{key}' must be a mapping, got {value!r}")
+            for sub in value:
+                if sub not in DEFAULTS[key]:
+                    raise ConfigError(
+                        f"{where}unknown key '{key}.{sub}'; valid keys: "
+                        f"{', '.join(sorted(DEFAULTS[key]))}"
+                    )
+
+
+def deep_merge(base: Dict[str, Any], update: Mapping[str, Any]) -> Dict[str, Any]:
+    """Return ``base`` updated recursively by ``update`` (mappings merge, others replace)."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_overrides(args: Sequence[str]) -> Dict[str, Any]:
+    """``["--a.b", "3", "--c=x"]`` -> ``{"a": {"b": 3}, "c": "x"}`` (values parsed as YAML)."""
+    out: Dict[str, Any] = {}
+    i = 0
+    args = list(args)
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--"):
+            raise ConfigError(f"override '{arg}' must look like --section.key value")
+        if "=" in arg:
+            key, raw = arg[2:].split("=", 1)
+            i += 1
+        else:
+            if i + 1 >= len(args):
+                raise ConfigError(f"override '{arg}' needs a value")
+            key, raw = arg[2:], args[i + 1]
+            i += 2
+        value = yaml.safe_load(raw) if raw != "" else ""
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override '--{key}' conflicts with an earlier override")
+        node[parts[-1]] = value
+    return out
+
+
+def resolve_config(cfg: Mapping[str, Any], overrides: Sequence[str] = (), where: str = "") -> Dict:
+    """Defaults <- ``cfg`` <- overrides, with every key checked.
+
+    Args:
+        cfg: the parsed YAML.
+        overrides: command-line ``--key.sub value`` pairs.
+        where: prefix for error messages (the file name).
+    """
+    _check_keys(cfg, where)
+    over = parse_overrides(overrides)
+    _check_keys(over, "command line: ")
+    resolved = deep_merge(deep_merge(DEFAULTS, cfg), over)
+    # A component switched by name does not inherit the arguments meant for the old one.
+    for name in ("model", "loss", "optimizer"):
+        if name in over and f"{name}_conf" not in over and over[name] != cfg.get(name):
+            resolved[f"{name}_conf"] = {}
+    return resolved
+
+
+def load_config(path: str, overrides: Sequence[str] = ()) -> Dict[str, Any]:
+    """Read a YAML config file and resolve it (see :func:`resolve_config`)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            cfg = yaml.safe_load(f) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML: {e}") from None
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    return resolve_config(cfg, overrides, where=f"{path}: ")
+
+
+def save_config(cfg: Mapping[str, Any], path: Path) -> None:
+    """Write the resolved config as YAML, atomically."""
+    from Process_Data.data_dir import atomic_write
+
+    with atomic_write(path) as f:
+        yaml.safe_dump(dict(cfg), f, sort_keys=False, default_flow_style=False)
+
+
+def config_list(cfg: Mapping[str, Any]) -> List[str]:
+    """Flattened ``section.key=value`` lines (for logs)."""
+    lines = []
+    for key, value in cfg.items():
+        if isinstance(value, Mapping):
+            lines += [f"{key}.{k}={v}" for k, v in value.items()]
+        else:
+            lines.append(f"{key}={value}")
+    return lines

@@ -1,0 +1,508 @@
+"""The one trainer for every model and loss.
+
+Small functions, each doing one thing: :func:`build` (model, loss head, optimizer,
+schedule from the resolved config), :func:`train_one_epoch`, :func:`validate`,
+:func:`save_checkpoint` / :func:`load_checkpoint`, :func:`average_checkpoints`, and
+:func:`train` which strings them together and resumes from the newest checkpoint of the
+experiment dir.
+
+Distributed training: run under ``torchrun``; ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` come
+from the environment and the process group uses NCCL on GPUs, gloo on CPUs. The config's
+``data_conf.batch_size`` is the GLOBAL batch: with N processes each sees batch/N examples
+per step and gradients are averaged, so the optimisation (and the learning rate that suits
+it) is the same as one process with the whole batch. Scale the batch, not the lr, when you
+add GPUs; if you also grow the global batch, scale ``optimizer_conf.lr`` linearly with it.
+
+Example (synthetic data, a tiny TDNN, on CPU)::
+
+    cfg = resolve_config({"model": "tdnn", "model_conf": {...}, "data": "synthetic", ...})
+    train(cfg, Path("exp/tiny"))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import glob
+import logging
+import os
+import platform
+import random
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from TrainAndTest.config import save_config
+from TrainAndTest.data import TrainData, build_train_data
+from TrainAndTest.optim import build_optimizer, build_scheduler
+
+log = logging.getLogger("TrainAndTest.trainer")
+
+
+class ModelWithLoss(nn.Module):
+    """The embedding model and its training head in one module (one DDP wrapper for both)."""
+
+    def __init__(self, model: nn.Module, loss: nn.Module):
+        super().__init__()
+        self.model, self.loss = model, loss
+
+    def forward(self, feats: torch.Tensor, labels: torch.Tensor):
+        emb = self.model(feats)
+        return self.loss.forward_flat(emb.float(), labels)
+
+
+def build_model(cfg: Mapping[str, Any], feat_dim: int) -> nn.Module:
+    """The embedding model named in ``cfg`` (``model``, ``model_conf``)."""
+    from TrainAndTest.models import MODELS
+
+    conf = dict(cfg["model_conf"])
+    conf.setdefault("feat_dim", feat_dim)
+    if conf["feat_dim"] != feat_dim:
+        raise ValueError(
+            f"model_conf.feat_dim={conf['feat_dim']} but the training data has {feat_dim}-dim features"
+        )
+    try:
+        return MODELS.build(cfg["model"], **conf)
+    except TypeError as e:
+        raise ValueError(f"model '{cfg['model']}': bad model_conf {conf}: {e}") from None
+
+
+def build_loss(cfg: Mapping[str, Any], embed_dim: int, num_classes: int) -> nn.Module:
+    """The loss/head named in ``cfg`` (``loss``, ``loss_conf``)."""
+    from TrainAndTest.losses import LOSSES
+
+    try:
+        return LOSSES.build(
+            cfg["loss"], embed_dim=embed_dim, num_classes=num_classes, **cfg["loss_conf"]
+        )
+    except TypeError as e:
+        raise ValueError(f"loss '{cfg['loss']}': bad loss_conf {cfg['loss_conf']}: {e}") from None
+
+
+class Run:
+    """Everything one training process holds (built by :func:`build`)."""
+
+    def __init__(self, **kw: Any):
+        self.__dict__.update(kw)
+
+
+def setup_distributed() -> tuple:
+    """(rank, world_size, local_rank, device), initialising the process group if needed."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, world, local_rank, device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch generators."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def build(cfg: Mapping[str, Any], rank: int = 0, world: int = 1, device=None) -> Run:
+    """Data, model, loss head, optimizer, schedule and AMP scaler from a resolved config."""
+    device = device or torch.device("cpu")
+    tc = cfg["train_conf"]
+    seed_everything(int(tc["seed"]))
+    data = build_train_data(cfg["data"], cfg["data_conf"], int(tc["seed"]), rank, world)
+    model = build_model(cfg, data.feat_dim)
+    loss = build_loss(cfg, int(model.embed_dim), data.num_classes)
+    net = ModelWithLoss(model, loss).to(device)
+    if tc["init_checkpoint"]:
+        state = torch.load(tc["init_checkpoint"], map_location="cpu", weights_only=False)
+        net.model.load_state_dict(state["model"])
+        if "loss" in state:
+            with contextlib.suppress(RuntimeError):  # a new head for new speakers is fine
+                net.loss.load_state_dict(state["loss"])
+    if tc["sync_batchnorm"] and world > 1 and device.type == "cuda":
+        net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    if tc["channels_last"] and device.type == "cuda":
+        net = net.to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(cfg["optimizer"], net.parameters(), cfg["optimizer_conf"])
+    scheduler = build_scheduler(
+        cfg["scheduler"], optimizer, cfg["scheduler_conf"], tc["epochs"], data.steps_per_epoch()
+    )
+    precision = tc["precision"]
+    if precision not in ("fp32", "bf16", "fp16"):
+        raise ValueError(f"train_conf.precision={precision!r}; valid: fp32, bf16, fp16")
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    ema = copy.deepcopy(net.model).eval() if tc["ema_decay"] > 0 else None
+    margin_scheduler = None
+    if cfg["margin_scheduler"]:
+        from TrainAndTest.losses.margin_scheduler import MarginScheduler
+
+        try:  # progress is measured in (fractional) epochs
+            margin_scheduler = MarginScheduler(net.loss, **cfg["margin_scheduler"])
+        except TypeError as e:
+            raise ValueError(f"bad margin_scheduler {cfg['margin_scheduler']}: {e}") from None
+    train_net = net
+    if world > 1:
+        train_net = nn.parallel.DistributedDataParallel(
+            net, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    if tc["compile"]:
+        train_net = torch.compile(train_net)
+    return Run(
+        cfg=cfg,
+        data=data,
+        net=net,
+        train_net=train_net,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=scaler,
+        ema=ema,
+        device=device,
+        rank=rank,
+        world=world,
+        precision=precision,
+        margin_scheduler=margin_scheduler,
+    )
+
+
+def _autocast(run: Run):
+    if run.precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if run.precision == "bf16" else torch.float16
+    return torch.autocast(run.device.type, dtype=dtype)
+
+
+def _update_ema(run: Run) -> None:
+    decay = float(run.cfg["train_conf"]["ema_decay"])
+    with torch.no_grad():
+        for e, p in zip(run.ema.state_dict().values(), run.net.model.state_dict().values()):
+            if e.dtype.is_floating_point:
+                e.mul_(decay).add_(p.detach(), alpha=1 - decay)
+            else:
+                e.copy_(p)
+
+
+def _reduce_mean(values: List[float], run: Run) -> List[float]:
+    t = torch.tensor(values, dtype=torch.float64, device=run.device)
+    if run.world > 1:
+        dist.all_reduce(t)
+        t /= run.world
+    return t.tolist()
+
+
+def train_one_epoch(run: Run, epoch: int, progress_bar: bool = False) -> Dict[str, float]:
+    """One pass over this epoch's batches; returns mean loss and accuracy over all ranks."""
+    run.train_net.train()
+    tc = run.cfg["train_conf"]
+    steps = run.data.steps_per_epoch()
+    tot_loss = tot_acc = 0.0
+    n = 0
+    start = time.time()
+    for step, (feats, labels) in enumerate(run.data.batches(epoch)):
+        if run.margin_scheduler is not None:
+            run.margin_scheduler.step(epoch + step / steps)
+        feats, labels = feats.to(run.device, non_blocking=True), labels.to(run.device)
+        with _autocast(run):
+            out = run.train_net(feats, labels)
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(out.loss).backward()
+        if tc["grad_clip"] > 0:
+            run.scaler.unscale_(run.optimizer)
+            nn.utils.clip_grad_norm_(run.net.parameters(), float(tc["grad_clip"]))
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        run.scheduler.step()
+        if run.ema is not None:
+            _update_ema(run)
+        tot_loss += float(out.loss.detach())
+        tot_acc += float(out.accuracy) if out.accuracy is not None else 0.0
+        n += 1
+        if (step + 1) % int(tc["log_interval"]) == 0 or step + 1 == steps:
+            msg = (
+                f"epoch {epoch + 1} step {step + 1}/{steps} loss {tot_loss / n:.4f} "
+                f"acc {tot_acc / n:.4f} lr {run.scheduler.get_last_lr()[0]:.3g} "
+                f"{(time.time() - start) / n:.3f}s/step"
+            )
+            log.info(msg)
+            if progress_bar:
+                sys.stderr.write("\r" + msg)
+                sys.stderr.flush()
+    if progress_bar:
+        sys.stderr.write("\n")
+    loss, acc = _reduce_mean([tot_loss / max(n, 1), tot_acc / max(n, 1)], run)
+    return {"loss": loss, "accuracy": acc, "seconds": time.time() - start}
+
+
+@torch.no_grad()
+def validate(run: Run) -> Dict[str, float]:
+    """Loss and accuracy on the validation batches (held-out utterances of train speakers)."""
+    run.net.eval()
+    tot_loss = tot_acc = 0.0
+    n = 0
+    for feats, labels in run.data.valid_batches():
+        feats, labels = feats.to(run.device), labels.to(run.device)
+        with _autocast(run):
+            out = run.net(feats, labels)
+        tot_loss += float(out.loss)
+        tot_acc += float(out.accuracy) if out.accuracy is not None else 0.0
+        n += 1
+    if n == 0:
+        return {}
+    loss, acc = _reduce_mean([tot_loss / n, tot_acc / n], run)
+    return {"loss": loss, "accuracy": acc}
+
+
+def _rng_state() -> Dict[str, Any]:
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: Mapping[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def checkpoint_paths(exp_dir: Path) -> List[Path]:
+    """Epoch checkpoints of an experiment, oldest first."""
+    found = glob.glob(str(Path(exp_dir) / "checkpoints" / "epoch_*.pt"))
+    return sorted((Path(p) for p in found), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
+
+
+def save_checkpoint(run: Run, exp_dir: Path, epoch: int, history: List[Dict]) -> Path:
+    """Write ``checkpoints/epoch_<epoch>.pt`` atomically and prune old ones (rank 0 only)."""
+    ckdir = Path(exp_dir) / "checkpoints"
+    ckdir.mkdir(parents=True, exist_ok=True)
+    path = ckdir / f"epoch_{epoch}.pt"
+    state = {
+        "epoch": epoch,
+        "model": run.net.model.state_dict(),
+        "loss": run.net.loss.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict(),
+        "scaler": run.scaler.state_dict(),
+        "ema": run.ema.state_dict() if run.ema is not None else None,
+        "rng": _rng_state(),
+        "history": history,
+        "config": dict(run.cfg),
+        "feat_dim": run.data.feat_dim,
+        "num_classes": run.data.num_classes,
+    }
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+    tc = run.cfg["train_conf"]
+    keep = max(int(tc["keep_last"]), int(tc["average_last"]), 1)
+    for old in checkpoint_paths(exp_dir)[:-keep]:
+        old.unlink()
+    return path
+
+
+def load_checkpoint(run: Run, path: Path) -> Dict[str, Any]:
+    """Restore model, head, optimizer, schedule, scaler, EMA and RNG states from ``path``."""
+    state = torch.load(path, map_location=run.device, weights_only=False)
+    run.net.model.load_state_dict(state["model"])
+    run.net.loss.load_state_dict(state["loss"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    run.scaler.load_state_dict(state["scaler"])
+    if run.ema is not None and state.get("ema") is not None:
+        run.ema.load_state_dict(state["ema"])
+    rng = state["rng"]
+    rng["torch"] = rng["torch"].cpu()
+    _set_rng_state(rng)
+    return state
+
+
+def average_checkpoints(paths: List[Path]) -> Dict[str, torch.Tensor]:
+    """Element-wise mean of the model weights of ``paths`` (integer buffers: the last's)."""
+    states = [torch.load(p, map_location="cpu", weights_only=False)["model"] for p in paths]
+    avg = {}
+    for key, last in states[-1].items():
+        if last.dtype.is_floating_point:
+            avg[key] = sum(s[key].double() for s in states).div(len(states)).to(last.dtype)
+        else:
+            avg[key] = last.clone()
+    return avg
+
+
+def write_final(run: Run, exp_dir: Path) -> Path:
+    """``final.pt``: EMA weights if enabled, else the average of the last N checkpoints."""
+    tc = run.cfg["train_conf"]
+    paths = checkpoint_paths(exp_dir)[-max(int(tc["average_last"]), 1) :]
+    last = torch.load(paths[-1], map_location="cpu", weights_only=False)
+    model_state = last["ema"] if last.get("ema") is not None else average_checkpoints(paths)
+    final = {
+        "model": model_state,
+        "loss": last["loss"],
+        "config": last["config"],
+        "feat_dim": last["feat_dim"],
+        "num_classes": last["num_classes"],
+        "averaged": [p.name for p in paths],
+    }
+    path = Path(exp_dir) / "final.pt"
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save(final, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_final_model(path: Path, device: str = "cpu") -> nn.Module:
+    """The embedding model stored in ``final.pt`` (or an epoch checkpoint), in eval mode."""
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    model = build_model(state["config"], state["feat_dim"])
+    model.load_state_dict(state["model"])
+    return model.to(device).eval()
+
+
+def environment_info() -> Dict[str, Any]:
+    """Git sha, versions, host and devices, for ``exp/<name>/environment.yaml``."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        sha = ""
+    return {
+        "git_sha": sha or "unknown",
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "command": " ".join(sys.argv),
+    }
+
+
+def _setup_logging(exp_dir: Path, rank: int) -> None:
+    logdir = Path(exp_dir) / "log"
+    logdir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(logdir / f"train.rank{rank}.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s [rank %(process)d] %(message)s"))
+    log.handlers[:] = [handler]
+    if rank == 0:
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(console)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def train(cfg: Mapping[str, Any], exp_dir: Path, data: Optional[TrainData] = None) -> Path:
+    """Train (or resume) the experiment in ``exp_dir``; returns the path of ``final.pt``.
+
+    Args:
+        cfg: resolved config (see :mod:`TrainAndTest.config`).
+        exp_dir: experiment directory; existing epoch checkpoints are resumed from.
+        data: override the configured data source (tests).
+    """
+    import yaml
+
+    exp_dir = Path(exp_dir)
+    rank, world, _, device = setup_distributed()
+    _setup_logging(exp_dir, rank)
+    run = build(cfg, rank, world, device)
+    if data is not None:
+        run.data = data
+    tc = cfg["train_conf"]
+    if rank == 0:
+        save_config(cfg, exp_dir / "config.yaml")
+        with open(exp_dir / "environment.yaml", "w") as f:
+            yaml.safe_dump(environment_info(), f, sort_keys=False)
+    history: List[Dict] = []
+    start_epoch = 0
+    existing = checkpoint_paths(exp_dir)
+    if existing:
+        state = load_checkpoint(run, existing[-1])
+        start_epoch, history = int(state["epoch"]), list(state["history"])
+        log.info(f"resumed from {existing[-1]} (epoch {start_epoch})")
+    n_params = sum(p.numel() for p in run.net.model.parameters())
+    log.info(
+        f"model {cfg['model']}: {n_params / 1e6:.2f}M parameters; loss {cfg['loss']}; "
+        f"{run.data.num_classes} classes; world size {world}; device {device}"
+    )
+    writer = None
+    if rank == 0:
+        with contextlib.suppress(ImportError):
+            from torch.utils.tensorboard import SummaryWriter
+
+            writer = SummaryWriter(str(exp_dir / "tensorboard"))
+    interactive = rank == 0 and sys.stderr.isatty()
+    for epoch in range(start_epoch, int(tc["epochs"])):
+        stats = {"epoch": epoch + 1, "train": train_one_epoch(run, epoch, interactive)}
+        stats["valid"] = validate(run)
+        eer_every = int(tc["eer_every"])
+        if eer_every and (epoch + 1) % eer_every == 0 and tc["eer_trials"]:
+            stats["eer"] = quick_eer(run, tc["eer_data_dir"], tc["eer_trials"])
+        history.append(stats)
+        log.info(f"epoch {epoch + 1} done: {stats}")
+        if writer is not None:
+            for part in ("train", "valid"):
+                for key, value in stats[part].items():
+                    writer.add_scalar(f"{part}/{key}", value, epoch + 1)
+            if "eer" in stats:
+                writer.add_scalar("valid/eer", stats["eer"], epoch + 1)
+            writer.flush()
+        if rank == 0:
+            save_checkpoint(run, exp_dir, epoch + 1, history)
+        if world > 1:
+            dist.barrier()
+    final = exp_dir / "final.pt"
+    if rank == 0:
+        final = write_final(run, exp_dir)
+        log.info(f"wrote {final}")
+    if writer is not None:
+        writer.close()
+    if world > 1:
+        dist.barrier()
+    return final
+
+
+@torch.no_grad()
+def quick_eer(run: Run, data_dir: str, trials: str) -> float:
+    """EER (%) of cosine scoring on a small trial list, embeddings of whole utterances."""
+    import kaldiio
+
+    from TrainAndTest.metrics.error_rates import compute_eer
+
+    feats = kaldiio.load_scp(str(Path(data_dir) / "feats.scp"))
+    pairs, labels = [], []
+    with open(trials) as f:
+        for line in f:
+            a, b, t = line.split()
+            pairs.append((a, b))
+            labels.append(1 if t == "target" else 0)
+    model = run.ema if run.ema is not None else run.net.model
+    model.eval()
+    cache: Dict[str, torch.Tensor] = {}
+    for utt in {u for p in pairs for u in p}:
+        x = torch.from_numpy(np.asarray(feats[utt], dtype=np.float32))[None].to(run.device)
+        cache[utt] = torch.nn.functional.normalize(model(x).float(), dim=1)[0]
+    scores = np.array([float(cache[a] @ cache[b]) for a, b in pairs])
+    eer, _ = compute_eer(scores, np.array(labels))
+    return 100.0 * eer
