@@ -1,0 +1,1 @@
+"""Scoring back-end: transforms, PLDA, cosine, score normalisation, calibration, thresholds."""

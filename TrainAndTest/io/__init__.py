@@ -1,0 +1,1 @@
+"""Reading trial lists, score files and embeddings for scoring and metrics."""

@@ -1,0 +1,1 @@
+"""Verification metrics (EER, minDCF, actDCF, Cllr), plots and RESULTS.md tables."""
