@@ -1,0 +1,70 @@
+"""The x-vector TDNN (Snyder et al., 2018, "X-vectors: robust DNN embeddings").
+
+Five frame-level TDNN layers (contexts [-2,2], {-2,0,2}, {-3,0,3}, {0}, {0}), statistics
+pooling, and the segment-level affine layer whose output is the x-vector. Kaldi's second
+segment layer (segment7) only feeds the classifier, so it belongs to the loss head and is
+not part of this model. Parameter count: 4.21M at 30-dim MFCC, 4.34M at 80-dim fbank
+(512-dim embedding).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import torch
+from torch import nn
+
+from TrainAndTest.models.base import MODELS, SpeakerModel, build_pooling, pool_outputs
+from TrainAndTest.models.layers import TdnnLayer, frames_to_channels_first
+
+
+@MODELS.register("xvector_tdnn")
+class XVectorTdnn(SpeakerModel):
+    """x-vector extractor.
+
+    Args:
+        feat_dim: input features (30 MFCC in Kaldi's recipe).
+        embed_dim: x-vector size.
+        channels: width of frame layers 1-4.
+        stats_channels: width of frame layer 5 (the pooled layer).
+        pooling: POOLING registry name.
+        pooling_conf: extra pooling arguments.
+        freq_weights: optional fixed input weights [feat_dim].
+
+    Example:
+        >>> m = XVectorTdnn(feat_dim=30, embed_dim=8, channels=16, stats_channels=24)
+        >>> m(torch.randn(2, 40, 30)).shape
+        torch.Size([2, 8])
+    """
+
+    # (kernel, dilation) of the five frame layers
+    layer_contexts = ((5, 1), (3, 2), (3, 3), (1, 1), (1, 1))
+    min_frames = 15
+
+    def __init__(
+        self,
+        feat_dim: int = 30,
+        embed_dim: int = 512,
+        channels: int = 512,
+        stats_channels: int = 1500,
+        pooling: str = "stats",
+        pooling_conf: Optional[Dict[str, Any]] = None,
+        freq_weights: Optional[Any] = None,
+    ):
+        super().__init__(feat_dim, embed_dim, freq_weights)
+        dims = [feat_dim, channels, channels, channels, channels, stats_channels]
+        self.frame_layers = nn.Sequential(
+            *[
+                TdnnLayer(dims[i], dims[i + 1], kernel, dilation)
+                for i, (kernel, dilation) in enumerate(self.layer_contexts)
+            ]
+        )
+        self.pooling = build_pooling(pooling, stats_channels, pooling_conf)
+        self.embedding = nn.Linear(self.pooling.out_dim, embed_dim)
+
+    def _forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        out: Dict[str, torch.Tensor] = {}
+        frames = self.frame_layers(frames_to_channels_first(x))
+        out["frame_features"] = frames
+        out["embedding"] = self.embedding(pool_outputs(self.pooling, frames, out))
+        return out
