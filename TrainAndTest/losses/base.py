@@ -146,12 +146,16 @@ class SpeakerLoss(nn.Module):
     ) -> LossOutput:
         """Call ``forward`` with the model's flat output, reshaped for ``batch_layout``.
 
+        The loss runs in float32 with autocast disabled (margins on fp16 cosines are
+        imprecise), whatever the caller's AMP setting.
+
         Args:
             embeddings: ``[B, D]``; for the ``spk_utt*`` layouts ``B = N * M`` in
                 speaker-major order (utterances ``0..M-1`` of speaker 0 first).
             labels: ``[B]`` class indices, one per utterance (required unless the layout is
                 ``spk_utt``, where they are only checked when given).
-            utts_per_speaker: ``M``, required for the ``spk_utt*`` layouts.
+            utts_per_speaker: ``M`` for the ``spk_utt*`` layouts; ``None`` infers it from
+                ``labels`` (runs of equal labels, all of the same length).
 
         Returns:
             the :class:`LossOutput` of ``forward``.
@@ -173,13 +177,27 @@ class SpeakerLoss(nn.Module):
                 f"{type(self).__name__}.forward_flat: labels {tuple(labels.shape)} do not "
                 f"match embeddings {tuple(embeddings.shape)}"
             )
+        with torch.autocast(device_type=embeddings.device.type, enabled=False):
+            return self._forward_flat(embeddings.float(), labels, utts_per_speaker)
+
+    def _forward_flat(
+        self,
+        embeddings: torch.Tensor,
+        labels: Optional[torch.Tensor],
+        utts_per_speaker: Optional[int],
+    ) -> LossOutput:
         if self.batch_layout == LABELS:
             if labels is None:
                 raise ValueError(f"{type(self).__name__} needs labels")
             return self(embeddings, labels)
+        if utts_per_speaker is None and labels is not None:
+            counts = torch.unique_consecutive(labels, return_counts=True)[1]
+            if bool((counts == counts[0]).all()):
+                utts_per_speaker = int(counts[0])
         if utts_per_speaker is None or utts_per_speaker < 1:
             raise ValueError(
-                f"{type(self).__name__} needs utts_per_speaker (layout {self.batch_layout})"
+                f"{type(self).__name__} (layout {self.batch_layout}) needs utts_per_speaker, "
+                f"or labels in runs of equal length (a speaker-major batch)"
             )
         B, D = embeddings.shape
         if B % utts_per_speaker:

@@ -118,6 +118,28 @@ def test_forward_flat_rejects_non_speaker_major_batches():
         loss.forward_flat(torch.randn(5, D), None, 2)
     with pytest.raises(ValueError, match="needs utts_per_speaker"):
         loss.forward_flat(torch.randn(6, D))
+    with pytest.raises(ValueError, match="runs of equal length"):
+        loss.forward_flat(torch.randn(6, D), torch.tensor([0, 0, 0, 1, 1, 2]))
+
+
+def test_forward_flat_infers_utts_per_speaker_from_labels():
+    torch.manual_seed(0)
+    loss = LOSSES.build("prototypical", embed_dim=D, num_classes=0)
+    flat = torch.randn(6, D)
+    got = loss.forward_flat(flat, torch.tensor([7, 7, 7, 2, 2, 2]))
+    torch.testing.assert_close(got.logits, loss(flat.reshape(2, 3, D)).logits)
+
+
+def test_forward_flat_runs_in_float32_under_autocast():
+    torch.manual_seed(0)
+    head = LOSSES.build("aam_softmax", embed_dim=D, num_classes=C)
+    x, y = torch.randn(4, D), torch.tensor([0, 1, 2, 3])
+    want = head(x, y)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        got = head.forward_flat(x.bfloat16(), y)
+    assert got.logits.dtype == torch.float32
+    torch.testing.assert_close(got.loss, head(x.bfloat16().float(), y).loss)
+    assert abs(got.loss.item() - want.loss.item()) < 0.1
 
 
 def test_wrapper_rejects_metric_classifier():
