@@ -29,6 +29,11 @@ from scipy import linalg
 def _inv_sqrt_basis(sigma: np.ndarray) -> np.ndarray:
     """``W`` with ``W^T sigma W = I``: eigenvectors scaled by 1/sqrt(eigenvalue)."""
     s, u = linalg.eigh(sigma)
+    if s.min() <= 0:
+        raise ValueError(
+            "PLDA residual covariance is singular (fewer training vectors than dimensions, "
+            "or collinear dimensions); reduce the dimension first (e.g. LDA)"
+        )
     order = np.argsort(s)[::-1]
     return u[:, order] / np.sqrt(s[order])
 
