@@ -1,0 +1,23 @@
+"""Augmentation: small pure stages (one per file) in the ``AUGMENTATIONS`` registry.
+
+Stages (``stage(x, rng) -> y``, see ``base``):
+
+* ``add_noise`` -- MUSAN-style noise, music and babble at SNRs (foreground/background);
+* ``reverberate`` -- RIR convolution aligned on the direct path;
+* ``speed_perturb`` -- 0.9/1.0/1.1 speed change;
+* ``spec_augment`` -- time and frequency masks on features.
+
+``chain.Chain`` builds a YAML-configured chain with probabilities (online augmentation);
+``descriptor`` and ``offline`` make Kaldi-v2-style augmented data dirs whose ``wav.scp``
+entries reproduce the augmented audio (offline augmentation).
+
+Example:
+    >>> from Process_Data.augment import AUGMENTATIONS
+    >>> AUGMENTATIONS.names()
+    ['add_noise', 'reverberate', 'spec_augment', 'speed_perturb']
+"""
+
+from Process_Data.augment import add_noise, reverberate, spec_augment, speed_perturb  # noqa: F401
+from Process_Data.augment.base import AUGMENTATIONS, Augmentation, AugmentationError
+
+__all__ = ["AUGMENTATIONS", "Augmentation", "AugmentationError"]

@@ -1,0 +1,160 @@
+"""Offline augmentation descriptors: a ``wav.scp`` value that reproduces an augmented signal.
+
+Offline augmentation writes no audio. Each augmented utterance's ``wav.scp`` entry is a
+command, with every random choice already made, that prints the augmented audio as a WAV
+file (float32 samples) on standard output::
+
+    python -m Process_Data.bin.augment_wav --sample-rate 16000 --seed 1234 \\
+        --rir /r/Room001-00001.wav --fg-noise 0.00 15 /m/noise-1.wav \\
+        --fg-noise 2.50 5 /m/noise-7.wav --bg-noise 10 /m/music-3.wav -- '<clean entry>' |
+
+``--rir`` reverberates first (``reverberate.reverberate``, normalised), then the noises are
+added with the SNR rule of ``add_noise`` against the power of the (reverberated) signal:
+``--fg-noise START SNR PATH`` places a noise at START seconds; ``--bg-noise SNR PATH`` tiles a
+noise over the whole utterance from an offset drawn from ``--seed``. The clean entry is any
+``wav.scp`` value (a path or a ``cmd |`` pipe), quoted as one shell word.
+
+``render`` runs the same computation in-process, and ``read_entry`` reads any ``wav.scp``
+value, computing a descriptor in-process instead of starting a Python per utterance (same
+samples as the pipe).
+
+Example:
+    >>> plan = AugmentPlan(fg=[(0.0, 10.0, "/n.wav")], seed=3)
+    >>> entry = to_entry(plan, "/c.flac")
+    >>> entry
+    'python -m Process_Data.bin.augment_wav --sample-rate 16000 --seed 3 --fg-noise 0.000 10 /n.wav -- /c.flac |'
+    >>> parse_entry(entry) == (plan, "/c.flac")
+    True
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+MODULE = "Process_Data.bin.augment_wav"
+
+
+@dataclass
+class AugmentPlan:
+    """Every choice of one offline augmentation.
+
+    Attributes:
+        rir: RIR file path, or None.
+        fg: foreground noises ``(start_seconds, snr_db, path)``.
+        bg: background noises ``(snr_db, path)``.
+        seed: seeds the background offsets.
+        sample_rate: output rate (the clean audio, RIR and noises are resampled to it).
+    """
+
+    rir: Optional[str] = None
+    fg: List[Tuple[float, float, str]] = field(default_factory=list)
+    bg: List[Tuple[float, str]] = field(default_factory=list)
+    seed: int = 0
+    sample_rate: int = 16000
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+def to_args(plan: AugmentPlan) -> List[str]:
+    """Command-line arguments of ``augment_wav`` for ``plan`` (without the clean entry)."""
+    args = ["--sample-rate", str(plan.sample_rate), "--seed", str(plan.seed)]
+    if plan.rir:
+        args += ["--rir", plan.rir]
+    for start, snr, path in plan.fg:
+        args += ["--fg-noise", f"{start:.3f}", _num(snr), path]
+    for snr, path in plan.bg:
+        args += ["--bg-noise", _num(snr), path]
+    return args
+
+
+def to_entry(plan: AugmentPlan, clean_entry: str, python: str = "python") -> str:
+    """The ``wav.scp`` value reproducing ``plan`` applied to ``clean_entry``."""
+    words = [python, "-m", MODULE, *to_args(plan), "--", clean_entry.strip()]
+    return " ".join(shlex.quote(w) for w in words) + " |"
+
+
+def arg_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m Process_Data.bin.augment_wav``."""
+    p = argparse.ArgumentParser(
+        prog=f"python -m {MODULE}",
+        description="Write one augmented utterance as a WAV file (float32) on stdout.",
+        epilog=f"Example: python -m {MODULE} --seed 1 --bg-noise 10 music.wav -- clean.flac > aug.wav",
+    )
+    p.add_argument("--sample-rate", type=int, default=16000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rir", default=None, help="RIR file (applied before the noises)")
+    p.add_argument("--fg-noise", nargs=3, action="append", default=[],
+                   metavar=("START", "SNR", "PATH"), help="foreground noise at START seconds")
+    p.add_argument("--bg-noise", nargs=2, action="append", default=[],
+                   metavar=("SNR", "PATH"), help="background noise over the whole utterance")
+    p.add_argument("clean_entry", help="wav.scp value of the clean utterance (one word)")
+    return p
+
+
+def plan_from_args(ns: argparse.Namespace) -> AugmentPlan:
+    """The plan held by parsed ``augment_wav`` arguments."""
+    return AugmentPlan(
+        rir=ns.rir,
+        fg=[(float(t), float(s), p) for t, s, p in ns.fg_noise],
+        bg=[(float(s), p) for s, p in ns.bg_noise],
+        seed=ns.seed,
+        sample_rate=ns.sample_rate,
+    )
+
+
+def parse_entry(entry: str) -> Optional[Tuple[AugmentPlan, str]]:
+    """``(plan, clean_entry)`` of a descriptor, or None for any other ``wav.scp`` value."""
+    entry = entry.strip()
+    if not entry.endswith("|") or MODULE not in entry:
+        return None
+    try:
+        words = shlex.split(entry[:-1])
+    except ValueError:
+        return None
+    if len(words) < 3 or words[1:3] != ["-m", MODULE]:
+        return None
+    ns = arg_parser().parse_args(words[3:])
+    return plan_from_args(ns), ns.clean_entry
+
+
+def render(plan: AugmentPlan, wav: np.ndarray) -> np.ndarray:
+    """Apply ``plan`` to clean samples (at ``plan.sample_rate``); float32 output."""
+    from Process_Data.audio import read_audio
+    from Process_Data.augment.add_noise import mix, power, tile
+    from Process_Data.augment.reverberate import reverberate
+
+    sr = plan.sample_rate
+    x = np.asarray(wav, dtype=np.float32)
+    if plan.rir:
+        x = reverberate(x, read_audio(plan.rir, sr)[0])
+    rng = np.random.default_rng(plan.seed)
+    events = []
+    for start, snr, path in plan.fg:
+        events.append((int(round(start * sr)), read_audio(path, sr)[0], snr))
+    for snr, path in plan.bg:
+        noise = read_audio(path, sr)[0]
+        events.append((0, tile(noise, len(x), int(rng.integers(len(noise)))), snr))
+    return mix(x, events, power(x)) if events else x
+
+
+def read_entry(entry: str, sample_rate: int = 16000) -> np.ndarray:
+    """Samples of any ``wav.scp`` value, descriptors computed in-process."""
+    from Process_Data.audio import read_audio
+
+    parsed = parse_entry(entry)
+    if parsed is None:
+        return read_audio(entry, sample_rate)[0]
+    plan, clean = parsed
+    out = render(plan, read_entry(clean, plan.sample_rate))
+    if sample_rate != plan.sample_rate:
+        from Process_Data.audio import resample
+
+        out = resample(out, plan.sample_rate, sample_rate)
+    return out
