@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from TrainAndTest.losses.base import LABELS, LOSSES, LossOutput, SpeakerLoss
@@ -22,7 +23,8 @@ class RingLoss(SpeakerLoss):
         num_classes: number of training speakers ``C``.
         ring_weight: ``lambda`` of the paper.
         init_radius: initial ``R``; ``None`` sets it to the mean embedding norm of the first
-            training batch (as the paper's reference code does).
+            training batch (a common initialisation; averaged over ranks under
+            torch.distributed).
         classifier: registry name of the classification head (``batch_layout == "labels"``).
         classifier_conf: keyword arguments of that head.
 
@@ -83,7 +85,12 @@ class RingLoss(SpeakerLoss):
         self._check_labels_batch(embeddings, labels)
         if not bool(self.radius_set):
             with torch.no_grad():
-                self.radius.fill_(embeddings.norm(dim=1).mean())
+                mean_norm = embeddings.norm(dim=1).mean()
+                if dist.is_available() and dist.is_initialized():
+                    # Same R on every rank: DDP does not re-broadcast parameters.
+                    dist.all_reduce(mean_norm)
+                    mean_norm /= dist.get_world_size()
+                self.radius.fill_(mean_norm)
                 self.radius_set.fill_(True)
         out = self.classifier(embeddings, labels)
         loss = out.loss + self.ring_weight * self.ring_term(embeddings)

@@ -23,7 +23,7 @@ class Triplet(SpeakerLoss):
     * ``mining="hard"`` (batch-hard, Hermans et al. 2017): per anchor, the positive at the
       largest distance and the negative at the smallest; loss = mean over anchors.
     * ``mining="all"``: every valid (anchor, positive, negative) triplet; loss = mean over
-      them.
+      them (memory grows as ``(N * M)^3``: meant for small batches).
 
     Accuracy: fraction of the used triplets with ``d(a, p) < d(a, n)``.
 
