@@ -41,6 +41,8 @@ class FeatureComputer:
     """
 
     kind = ""
+    #: frames per block on CPU (a block's FFT buffers stay in cache).
+    cpu_block = 512
 
     def __init__(self, opts: Optional[Any] = None):
         self.opts = opts if opts is not None else OPTION_CLASSES[self.kind]()
@@ -132,7 +134,7 @@ class FeatureComputer:
         """Power spectrum of each frame (``[N, padded // 2 + 1]``) and the log energy."""
         y, energy = self.windowed(frames, noise)
         spec = torch.fft.rfft(y, n=self.frame.padded_window_size)
-        power = torch.view_as_real(spec).square_().sum(dim=-1)
+        power = spec.real.square() + spec.imag.square()
         return power, energy
 
     def _from_power(self, power: torch.Tensor, log_energy: Optional[torch.Tensor],
@@ -141,12 +143,25 @@ class FeatureComputer:
 
     def features_from_frames(self, frames: torch.Tensor, noise: Optional[torch.Tensor] = None,
                              vtln_warp: Optional[float] = None) -> torch.Tensor:
-        """Features of a ``[N, window_size]`` frame matrix (rows may come from many utterances)."""
+        """Features of a ``[N, window_size]`` frame matrix (rows may come from many utterances).
+
+        On CPU the rows go through in blocks of :attr:`cpu_block` frames so that every
+        step works in cache; on a GPU all at once.
+        """
         warp = self.vtln_warp if vtln_warp is None else float(vtln_warp)
-        if frames.shape[0] == 0:
+        n = frames.shape[0]
+        if n == 0:
             return frames.new_zeros((0, self.dim), dtype=torch.float32)
-        power, energy = self.power_spectrum(frames, noise)
-        return self._from_power(power, energy, warp)
+        block = n if frames.device.type != "cpu" else self.cpu_block
+        if n <= block:
+            power, energy = self.power_spectrum(frames, noise)
+            return self._from_power(power, energy, warp)
+        out = torch.empty((n, self.dim), dtype=torch.float32, device=frames.device)
+        for i in range(0, n, block):
+            part_noise = None if noise is None else noise[i:i + block]
+            power, energy = self.power_spectrum(frames[i:i + block], part_noise)
+            out[i:i + block] = self._from_power(power, energy, warp)
+        return out
 
     def frames_of(self, wave: np.ndarray, sample_rate: Optional[float] = None,
                   device: Optional[torch.device] = None) -> torch.Tensor:

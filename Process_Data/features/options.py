@@ -311,8 +311,22 @@ def parse_options(
     """
     if kind not in OPTION_CLASSES:
         raise OptionError(f"unknown feature type '{kind}'; valid: {', '.join(OPTION_CLASSES)}")
-    opts = OPTION_CLASSES[kind]()
-    args = list(args)
+    opts = fill_options(OPTION_CLASSES[kind](), args, config)
+    opts.frame.check()
+    return opts
+
+
+def fill_options(opts: Any, args: Iterable[str] = (),
+                 config: Optional[Union[str, Path]] = None) -> Any:
+    """Set fields of the dataclass ``opts`` from an option file, then ``--name=value`` args.
+
+    ``--config=FILE`` inside ``args`` is read first, so that the other args win.
+
+    Example:
+        >>> from Process_Data.features.vad import VadOptions
+        >>> fill_options(VadOptions(), ["--vad-frames-context=2"]).vad_frames_context
+        2
+    """
     configs = [config] if config else []
     rest = []
     for a in args:
@@ -324,5 +338,4 @@ def parse_options(
         apply_config(opts, c)
     for a in rest:
         set_option(opts, a)
-    opts.frame.check()
     return opts
