@@ -167,3 +167,34 @@ def read_num_utts(path: PathLike) -> Dict[str, int]:
                 ) from None
             out[key] = count
     return out
+
+
+def trial_rows(trials, enrol: Embeddings, test: Embeddings, allow_missing: bool = False):
+    """Embedding rows of each trial's enrolment and test side.
+
+    Args:
+        trials: a :class:`~TrainAndTest.io.trials.Trials`.
+        enrol, test: embeddings of the enrolment and test sides (may be the same object).
+        allow_missing: drop trials with a side that has no embedding instead of raising.
+
+    Returns:
+        ``(enrol_idx, test_idx, kept)``: row indices of the kept trials and the boolean
+        mask of kept trials over the list.
+
+    Raises:
+        EmbeddingError: ids without an embedding, with the count of trials affected, the
+        count of ids and examples, unless ``allow_missing``.
+    """
+    e = enrol.index(trials.enrol, allow_missing=True)
+    t = test.index(trials.test, allow_missing=True)
+    kept = (e >= 0) & (t >= 0)
+    if not allow_missing and not kept.all():
+        ids = sorted({k for k, i in zip(trials.enrol, e) if i < 0}
+                     | {k for k, i in zip(trials.test, t) if i < 0})
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        raise EmbeddingError(
+            f"{int((~kept).sum())} of {len(kept)} trials in {trials.path} name "
+            f"{len(ids)} ids with no embedding (e.g. {shown}); pass --allow-missing to "
+            "drop those trials"
+        )
+    return e[kept], t[kept], kept

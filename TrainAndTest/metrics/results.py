@@ -1,0 +1,79 @@
+"""RESULTS.md tables: one row per (system, trial list), rewritten in place.
+
+A row is keyed by its ``system`` and ``trials`` columns; writing a row with the same key
+replaces it, so rerunning a scoring stage updates the table instead of appending to it.
+
+Example:
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "RESULTS.md")
+    >>> update_results(p, {"system": "cosine", "trials": "test", "EER%": "2.00"})
+    >>> update_results(p, {"system": "cosine", "trials": "test", "EER%": "1.50"})
+    >>> print(open(p).read().strip())
+    # Results
+    <BLANKLINE>
+    | system | trials | EER% |
+    |---|---|---|
+    | cosine | test | 1.50 |
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, List, Mapping
+
+_HEADER = "# Results\n\n"
+
+
+def format_row(metrics: Mapping[str, float], p_targets=(0.01, 0.001, 0.05)) -> Dict[str, str]:
+    """Table cells from :func:`~TrainAndTest.metrics.error_rates.compute_metrics` output."""
+    row = {"EER%": f"{100 * metrics['eer']:.2f}"}
+    for p in p_targets:
+        row[f"minDCF({p:g})"] = f"{metrics[f'min_dcf@{p:g}']:.4f}"
+    for p in p_targets:
+        if f"act_dcf@{p:g}" in metrics:
+            row[f"actDCF({p:g})"] = f"{metrics[f'act_dcf@{p:g}']:.4f}"
+    if "cllr" in metrics:
+        row["Cllr"] = f"{metrics['cllr']:.4f}"
+    row["trials (tar/non)"] = f"{metrics['n_target']}/{metrics['n_nontarget']}"
+    return row
+
+
+def _parse(text: str) -> List[Dict[str, str]]:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|")]
+    if len(lines) < 2:
+        return []
+    cols = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = []
+    for ln in lines[2:]:
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        rows.append(dict(zip(cols, cells)))
+    return rows
+
+
+def update_results(path, row: Mapping[str, str]) -> None:
+    """Insert or replace ``row`` (keyed by its ``system`` and ``trials`` cells) in ``path``.
+
+    Columns are the union of all rows' columns, in first-seen order; missing cells are
+    blank. The file is written to a temporary name and renamed.
+    """
+    if "system" not in row or "trials" not in row:
+        raise ValueError("a results row needs 'system' and 'trials' cells")
+    rows = _parse(open(path, encoding="utf-8").read()) if os.path.exists(path) else []
+    key = (row["system"], row["trials"])
+    new = {k: str(v) for k, v in row.items()}
+    for i, r in enumerate(rows):
+        if (r.get("system"), r.get("trials")) == key:
+            rows[i] = new
+            break
+    else:
+        rows.append(new)
+    cols: List[str] = []
+    for r in rows:
+        cols.extend(c for c in r if c not in cols)
+    out = [_HEADER, "| " + " | ".join(cols) + " |\n", "|" + "---|" * len(cols) + "\n"]
+    out += ["| " + " | ".join(r.get(c, "") for c in cols) + " |\n" for r in rows]
+    tmp = f"{path}.tmp{os.getpid()}"
+    os.makedirs(os.path.dirname(os.fspath(path)) or ".", exist_ok=True)
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.writelines(out)
+    os.replace(tmp, path)
