@@ -61,7 +61,8 @@ DEFAULTS: Dict[str, Any] = {
         "max_lr_factor": 10.0,  # cyclic / one_cycle: peak = lr * factor
     },
     # None, or MarginScheduler arguments in epochs: {start, end, initial_margin, final_margin,
-    # shape} (final_margin defaults to loss_conf's margin)
+    # shape} (final_margin defaults to loss_conf's margin; A-softmax's margin multiplies, so it
+    # needs initial_margin: 1)
     "margin_scheduler": None,
     "data": "egs",
     "data_conf": {
@@ -76,6 +77,7 @@ DEFAULTS: Dict[str, Any] = {
         "utts_per_speaker": 8,
         "feat_dim": 30,
         "num_valid": 64,
+        "batch_utts_per_speaker": 0,  # M > 0: speaker-major batches for metric losses
     },
     "train_conf": {
         "epochs": 10,

@@ -75,6 +75,8 @@ class SyntheticData(TrainData):
             extra ones per run are drawn for validation).
         feat_dim: feature dimension.
         min_frames, max_frames: chunk length range; one length per global batch.
+        batch_utts_per_speaker: M > 0 makes every batch speaker-major (B/M distinct speakers,
+            M utterances each), as metric losses need; 0 draws utterances at random.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class SyntheticData(TrainData):
         min_frames: int = 50,
         max_frames: int = 80,
         num_valid: int = 64,
+        batch_utts_per_speaker: int = 0,
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -92,6 +95,12 @@ class SyntheticData(TrainData):
         self.utts_per_speaker = int(utts_per_speaker)
         self.min_frames, self.max_frames = int(min_frames), int(max_frames)
         self.num_valid = int(num_valid)
+        self.group = int(batch_utts_per_speaker)
+        if self.group and (self.batch_size // self.world_size) % self.group:
+            raise ValueError(
+                f"data_conf.batch_utts_per_speaker={self.group} must divide the per-rank batch "
+                f"{self.batch_size // self.world_size}"
+            )
         g = np.random.default_rng(12345)
         self.means = g.normal(0, 1, (self.num_classes, self.feat_dim)).astype(np.float32)
         self.freqs = g.uniform(0.05, 0.5, (self.num_classes, self.feat_dim)).astype(np.float32)
@@ -111,7 +120,11 @@ class SyntheticData(TrainData):
         order = rng.permutation(len(labels_all))
         per_rank = self.batch_size // self.world_size
         for b in range(n_batches):
-            idx = order[(b * self.batch_size + np.arange(self.batch_size)) % len(order)]
+            if self.group:  # B/M distinct speakers, M utterances each, speaker-major
+                spks = rng.permutation(self.num_classes)[: self.batch_size // self.group]
+                idx = np.repeat(spks * self.utts_per_speaker, self.group)
+            else:
+                idx = order[(b * self.batch_size + np.arange(self.batch_size)) % len(order)]
             length = int(rng.integers(self.min_frames, self.max_frames + 1))
             # Each example has its own generator so every rank can skip the others' cheaply.
             mine = slice(self.rank * per_rank, (self.rank + 1) * per_rank)

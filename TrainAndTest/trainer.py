@@ -389,8 +389,8 @@ def environment_info() -> Dict[str, Any]:
     return {
         "git_sha": sha or "unknown",
         "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "numpy": np.__version__,
+        "torch": str(torch.__version__),
+        "numpy": str(np.__version__),
         "host": platform.node(),
         "platform": platform.platform(),
         "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Train a speaker-embedding model from a YAML config, through $cmd (one job, N GPUs).
+# Resumes from the newest checkpoint in <exp-dir>; a finished experiment (final.pt newer
+# than the config) is skipped.
+set -euo pipefail
+
+cmd=run.pl          # job backend; use "$cuda_cmd" from cmd.sh
+gpus=0              # GPUs for the job (0: CPU); one process per GPU
+nproc=1             # processes when gpus=0 (gloo on CPU)
+nnodes=1            # >1: multi-node through torchrun's rendezvous
+rdzv_endpoint=      # host:port of the rendezvous (required when nnodes > 1)
+help_message="Usage: $0 [options] <config.yaml> <exp-dir> [--section.key value ...]
+ e.g.: $0 --cmd \"\$cuda_cmd\" --gpus 4 conf/train/ecapa_tdnn_c512.yaml exp/ecapa_tdnn_c512
+Options:
+  --cmd <cmd>             job backend (default run.pl)
+  --gpus <n>              GPUs, one process each (default 0: CPU)
+  --nproc <n>             CPU processes when --gpus 0 (default 1)
+  --nnodes <n>            nodes for multi-node training (default 1)
+  --rdzv-endpoint <h:p>   rendezvous host:port for multi-node"
+
+echo "$0 $*"
+. utils/parse_options.sh
+
+if [ $# -lt 2 ]; then
+  printf '%s\n' "$help_message" >&2
+  exit 1
+fi
+config=$1
+exp=$2
+shift 2
+
+[ -f "$config" ] || { echo "$0: no such config $config" >&2; exit 1; }
+if [ -f "$exp/final.pt" ] && [ "$exp/final.pt" -nt "$config" ] && [ $# -eq 0 ]; then
+  echo "$0: $exp/final.pt is up to date; skipping training"
+  exit 0
+fi
+mkdir -p "$exp/log"
+
+per_node=$nproc
+[ "$gpus" -gt 0 ] && per_node=$gpus
+launch=(python -m TrainAndTest.bin.train)
+if [ "$per_node" -gt 1 ] || [ "$nnodes" -gt 1 ]; then
+  if [ "$nnodes" -gt 1 ]; then
+    [ -n "$rdzv_endpoint" ] || { echo "$0: --rdzv-endpoint is required with --nnodes $nnodes" >&2; exit 1; }
+    launch=(torchrun --nnodes "$nnodes" --nproc-per-node "$per_node" --rdzv-backend c10d
+            --rdzv-endpoint "$rdzv_endpoint" -m TrainAndTest.bin.train)
+  else
+    launch=(torchrun --standalone --nproc-per-node "$per_node" -m TrainAndTest.bin.train)
+  fi
+fi
+
+start=$(date +%s)
+# shellcheck disable=SC2086
+$cmd --gpu "$gpus" --num-threads "$per_node" "$exp/log/train.log" \
+  "${launch[@]}" --config "$config" --exp-dir "$exp" "$@"
+[ -f "$exp/final.pt" ] || { echo "$0: training finished without $exp/final.pt; see $exp/log/" >&2; exit 1; }
+echo "$0: trained $exp/final.pt in $(( $(date +%s) - start )) s"
