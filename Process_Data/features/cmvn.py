@@ -8,7 +8,7 @@ Statistics come from cumulative sums in float64, so the cost is linear in the le
 Example:
     >>> import numpy as np
     >>> x = np.array([[1.0], [2.0], [3.0], [4.0]], np.float32)
-    >>> sliding_cmvn(x, SlidingCmvnOptions(cmn_window=2, center=True)).ravel().tolist()
+    >>> sliding_cmvn(x, SlidingCmvnOptions(2, min_cmn_window=1, center=True)).ravel().tolist()
     [-0.5, 0.5, 0.5, 0.5]
 """
 
@@ -35,9 +35,8 @@ class SlidingCmvnOptions:
         """Raise OptionError on values Kaldi rejects."""
         if self.cmn_window <= 0:
             raise OptionError("--cmn-window must be > 0")
-        if not self.center and not 0 <= self.min_cmn_window <= self.cmn_window:
-            # only the non-centred window uses it
-            raise OptionError("--min-cmn-window must be in [0, --cmn-window]")
+        if self.center and not 0 < self.min_cmn_window <= self.cmn_window:
+            raise OptionError("--min-cmn-window must be in (0, --cmn-window] with --center")
 
 
 def window_bounds(num_frames: int, opts: SlidingCmvnOptions):
