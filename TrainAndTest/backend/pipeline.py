@@ -96,6 +96,32 @@ class PldaBackend:
                 out[s:s + len(e)] = self.plda.score_pairs(e, t)
         return out
 
+    def score_trials(self, enrol: np.ndarray, test: np.ndarray, enrol_idx: np.ndarray,
+                     test_idx: np.ndarray, num_utts=1, block_size: int = 65536) -> np.ndarray:
+        """Scores of trials ``(enrol[enrol_idx[i]], test[test_idx[i]])``.
+
+        Each embedding is transformed once (not once per trial), then trials are scored in
+        blocks of gathered rows; ``num_utts`` is per enrolment row (scalar or
+        ``[len(enrol)]``).
+        """
+        enrol_idx = np.asarray(enrol_idx, dtype=np.int64)
+        test_idx = np.asarray(test_idx, dtype=np.int64)
+        nu = np.broadcast_to(np.asarray(num_utts, dtype=np.float64), (len(enrol),))
+        e = self.apply_transforms(enrol)
+        t = e if test is enrol else self.apply_transforms(test)
+        if self.plda_type == "kaldi":
+            # Kaldi normalises an enrolment vector with its own num_utts.
+            e = self.plda.transform_vectors(e, nu)
+            t = self.plda.transform_vectors(t, 1)
+        out = np.empty(len(enrol_idx))
+        for s in range(0, len(enrol_idx), block_size):
+            ei, ti = enrol_idx[s:s + block_size], test_idx[s:s + block_size]
+            if self.plda_type == "kaldi":
+                out[s:s + len(ei)] = self.plda.llr_pairs(e[ei], t[ti], nu[ei])
+            else:
+                out[s:s + len(ei)] = self.plda.score_pairs(e[ei], t[ti])
+        return out
+
     def score_matrix(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Scores of every row of ``a`` against every row of ``b`` (for cohorts)."""
         ea, eb = self.apply_transforms(a), self.apply_transforms(b)

@@ -48,8 +48,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         num_utts = 1.0
         if args.num_utts:
             counts = read_num_utts(args.num_utts)
-            num_utts = np.array([counts.get(enrol.ids[i], 1) for i in e_idx], dtype=np.float64)
-        scores = backend.score_pairs(enrol.matrix[e_idx], test.matrix[t_idx], num_utts)
+            num_utts = np.array([counts.get(k, 1) for k in enrol.ids], dtype=np.float64)
+        test_mat = enrol.matrix if test is enrol else test.matrix
+        scores = backend.score_trials(enrol.matrix, test_mat, e_idx, t_idx, num_utts)
         write_scores(args.scores, [x for x, k in zip(trials.enrol, kept) if k],
                      [x for x, k in zip(trials.test, kept) if k], scores)
     except (TrialsError, EmbeddingError, ValueError, OSError, KeyError) as e:
