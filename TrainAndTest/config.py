@@ -72,7 +72,14 @@ DEFAULTS: Dict[str, Any] = {
         "num_workers": 2,
         "min_frames": 200,
         "max_frames": 400,
-        "augment": None,  # onthefly: augmentation chain config
+        "augment": None,  # augmentation chain: YAML path or mapping (egs: feature stages)
+        "shuffle_buffer": 2000,  # egs: examples held for shuffling
+        "source": "feats",  # onthefly: feats (feats.scp) or wav (wav.scp + online features)
+        "num_repeats": 1,  # onthefly: passes over the utterances per epoch
+        "use_vad": False,  # onthefly, source feats: drop unvoiced frames (vad.scp)
+        "cmn_window": 0,  # onthefly, source feats: sliding CMN window (0: off)
+        "feature_type": "fbank",  # onthefly, source wav
+        "feature_args": ["--num-mel-bins=80", "--dither=0"],
         "num_speakers": 64,  # synthetic: data for tests and dry runs
         "utts_per_speaker": 8,
         "feat_dim": 30,

@@ -36,8 +36,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     import numpy as np
     import torch
 
+    from Process_Data.egs import EgsOptions
+    from Process_Data.egs.make_egs import prepare_utterance
     from TrainAndTest.embeddings import embed_utterance
-    from TrainAndTest.frontend import apply_frontend
     from TrainAndTest.trainer import load_final_model
 
     torch.set_num_threads(1)
@@ -49,13 +50,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     model = load_final_model(model_path, args.device)
     vad = kaldiio.load_scp(args.vad_scp) if args.vad_scp else None
+    frontend = EgsOptions(cmn_window=args.cmn_window)  # the egs' own frame preparation
     n = 0
     with kaldiio.WriteHelper(args.wspecifier) as writer:
         for utt, feats in kaldiio.load_scp_sequential(args.feats_scp):
-            feats = apply_frontend(
-                np.asarray(feats, dtype=np.float32),
-                vad=None if vad is None else np.asarray(vad[utt]),
-                cmn_window=args.cmn_window,
+            feats = prepare_utterance(
+                feats, None if vad is None else np.asarray(vad[utt]), frontend, utt
             )
             emb = embed_utterance(model, feats, args.chunk_size, args.min_chunk_size, args.device)
             writer(utt, emb)

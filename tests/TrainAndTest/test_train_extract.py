@@ -1,0 +1,162 @@
+"""Egs -> trainer -> extraction -> speaker means, on a small feats.scp data dir."""
+
+import subprocess
+import sys
+
+import kaldiio
+import numpy as np
+import pytest
+import torch
+
+from Process_Data.data_dir import utt2spk_to_spk2utt, write_kv
+from Process_Data.egs import EgsOptions, make_egs
+from TrainAndTest.config import resolve_config
+from TrainAndTest.embeddings import chunk_bounds, embed_utterance, speaker_means
+from TrainAndTest.trainer import load_final_model, train
+
+
+def make_feats_dir(path, n_spk=6, n_utt=6, dim=20, seed=0):
+    """Speakers as clusters: a per-speaker mean frame plus noise."""
+    rng = np.random.default_rng(seed)
+    path.mkdir(parents=True)
+    utt2spk, mats = {}, {}
+    for s in range(n_spk):
+        mean = rng.normal(0, 1.5, dim)
+        for u in range(n_utt):
+            utt = f"spk{s}-utt{u}"
+            mats[utt] = (mean + rng.normal(0, 1, (int(rng.integers(120, 200)), dim))).astype(
+                np.float32
+            )
+            utt2spk[utt] = f"spk{s}"
+    with kaldiio.WriteHelper(f"ark,scp:{path}/feats.ark,{path}/feats.scp") as w:
+        for utt in sorted(mats):
+            w(utt, mats[utt])
+    write_kv(path / "utt2spk", utt2spk)
+    write_kv(path / "spk2utt", utt2spk_to_spk2utt(utt2spk))
+    write_kv(path / "utt2num_frames", {u: str(len(m)) for u, m in mats.items()})
+    return mats
+
+
+def test_chunk_bounds_kaldi_semantics():
+    assert chunk_bounds(90, 100, 25) == [(0, 90)]
+    assert chunk_bounds(210, 100, 25) == [(0, 100), (100, 210)]
+    assert chunk_bounds(300, -1, 25) == [(0, 300)]
+
+
+def test_speaker_means_and_counts():
+    means, counts = speaker_means(
+        {"a-1": np.array([1.0, 3.0]), "a-2": np.array([3.0, 5.0]), "b-1": np.array([0.0, 0.0])},
+        {"a": ["a-1", "a-2", "a-missing"], "b": ["b-1"], "c": ["c-1"]},
+    )
+    np.testing.assert_allclose(means["a"], [2.0, 4.0])
+    assert counts == {"a": 2, "b": 1}
+
+
+def test_egs_training_then_extraction(tmp_path, recipe_env):
+    data = tmp_path / "data"
+    mats = make_feats_dir(data)
+    egs = tmp_path / "egs"
+    make_egs(
+        data,
+        egs,
+        EgsOptions(
+            min_len=50,
+            min_frames=50,
+            max_frames=80,
+            num_repeats=4,
+            num_valid_utts=6,
+            num_diagnostic_egs=10,
+            use_vad=False,
+            egs_per_archive=40,
+        ),
+    )
+    cfg = resolve_config(
+        {
+            "model": "xvector_tdnn",
+            "model_conf": {"embed_dim": 16, "channels": 32, "stats_channels": 48},
+            "loss": "softmax",
+            "optimizer": "adam",
+            "optimizer_conf": {"lr": 0.003},
+            "data": "egs",
+            "data_conf": {"egs_dir": str(egs), "batch_size": 8, "num_workers": 0},
+            "train_conf": {"epochs": 2, "log_interval": 5},
+        }
+    )
+    final = train(cfg, tmp_path / "exp")
+    hist = torch.load(tmp_path / "exp" / "checkpoints" / "epoch_2.pt", weights_only=False)[
+        "history"
+    ]
+    assert hist[-1]["valid"]["accuracy"] > 1 / 6  # above chance on held-out utterances
+    out = tmp_path / "xvectors"
+    out.mkdir()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "TrainAndTest.bin.extract_embeddings",
+            "--model",
+            str(tmp_path / "exp"),
+            "--feats-scp",
+            str(data / "feats.scp"),
+            "--chunk-size",
+            "100",
+            f"ark,scp:{out}/xvector.ark,{out}/xvector.scp",
+        ],
+        env=recipe_env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    vecs = dict(kaldiio.load_scp(str(out / "xvector.scp")))
+    assert sorted(vecs) == sorted(mats) and vecs["spk0-utt0"].shape == (16,)
+    model = load_final_model(final)
+    direct = embed_utterance(model, mats["spk0-utt0"], chunk_size=100, min_chunk_size=25)
+    np.testing.assert_allclose(vecs["spk0-utt0"], direct, rtol=1e-4, atol=1e-5)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "TrainAndTest.bin.speaker_mean",
+            str(data / "spk2utt"),
+            str(out / "xvector.scp"),
+            str(out),
+        ],
+        env=recipe_env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    spk = dict(kaldiio.load_scp(str(out / "spk_xvector.scp")))
+    np.testing.assert_allclose(
+        spk["spk1"], np.mean([vecs[f"spk1-utt{u}"] for u in range(6)], axis=0), rtol=1e-5
+    )
+    assert (out / "num_utts.ark").read_text().splitlines()[0] == "spk0 6"
+
+
+def test_extraction_of_missing_model_fails_clearly(tmp_path, recipe_env):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "TrainAndTest.bin.extract_embeddings",
+            "--model",
+            str(tmp_path),
+            "--feats-scp",
+            "x.scp",
+            "ark,scp:a.ark,a.scp",
+        ],
+        env=recipe_env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "no model at" in proc.stderr
+
+
+@pytest.mark.parametrize("frames", [3, 500])
+def test_embed_short_and_long(frames):
+    from TrainAndTest.models import MODELS
+
+    model = MODELS.build(
+        "xvector_tdnn", feat_dim=20, embed_dim=8, channels=16, stats_channels=16
+    ).eval()
+    assert embed_utterance(model, np.zeros((frames, 20), np.float32), 200).shape == (8,)
