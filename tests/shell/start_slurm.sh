@@ -51,6 +51,16 @@ fi
 
 [ "$(id -u)" -eq 0 ] || skip "not root: cannot install or start Slurm (run as root, or start Slurm yourself)"
 
+# One caller at a time (pytest-xdist workers each run the session fixture).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/start_slurm.lock"
+  flock 9
+fi
+if command -v sinfo >/dev/null 2>&1 && node_ready; then
+  log "Slurm is up (started by another caller)"
+  exit 0
+fi
+
 if ! command -v sbatch >/dev/null 2>&1; then
   command -v apt-get >/dev/null 2>&1 || skip "sbatch is missing and there is no apt-get to install slurm-wlm"
   log "installing slurm-wlm and munge with apt-get"
