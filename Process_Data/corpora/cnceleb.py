@@ -43,7 +43,7 @@ def _scan_data(root: Path) -> Dict[str, str]:
         if not spk.is_dir():
             continue
         for f in sorted(os.scandir(spk.path), key=lambda e: e.name):
-            if f.is_file() and os.path.splitext(f.name)[1].lower() in AUDIO_EXTENSIONS:
+            if not f.is_dir() and os.path.splitext(f.name)[1].lower() in AUDIO_EXTENSIONS:
                 utt = f"{spk.name}-{_stem(f.name)}"
                 if utt in out:
                     raise CorpusError(f"{f.path}: utterance id '{utt}' seen twice")

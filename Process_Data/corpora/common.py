@@ -69,7 +69,7 @@ def scan_vox_layout(wav_root, extensions: Sequence[str] = AUDIO_EXTENSIONS) -> D
             if not sess.is_dir():
                 continue
             for f in sorted(os.scandir(sess.path), key=lambda e: e.name):
-                if f.is_file() and os.path.splitext(f.name)[1].lower() in extensions:
+                if not f.is_dir() and os.path.splitext(f.name)[1].lower() in extensions:
                     rel = f"{spk.name}/{sess.name}/{f.name}"
                     utt = vox_utt_id(rel)
                     if utt in ids:
@@ -106,6 +106,8 @@ def _probe(path: str) -> Tuple[str, Optional[float], Optional[str]]:
     """(path, seconds or None, error or None) for one file."""
     import soundfile as sf
 
+    if not os.path.exists(path):
+        return path, None, "file not found"
     try:
         if os.path.splitext(path)[1].lower() in FFMPEG_EXTENSIONS:
             # soundfile cannot parse these; decoding 1M files at prep time is out of the

@@ -57,7 +57,7 @@ def scan_part(root: Path, part: str, use_vocals: bool = False, log=print) -> Dic
             vocals = read_vocals(ann) if ann.is_file() else {}
         for f in sorted(os.scandir(src.path), key=lambda e: e.name):
             stem, ext = os.path.splitext(f.name)
-            if not f.is_file() or ext.lower() not in AUDIO_EXTENSIONS:
+            if f.is_dir() or ext.lower() not in AUDIO_EXTENSIONS:
                 continue
             if vocals is not None:
                 if stem not in vocals:
