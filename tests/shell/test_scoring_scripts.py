@@ -1,0 +1,158 @@
+"""steps/score_{cosine,plda,norm}.sh end to end on tiny embedding dirs in tmp_path."""
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import kaldiio
+import numpy as np
+import pytest
+
+
+def _fake_cmd(tmp_path):
+    """A minimal run.pl stand-in: `cmd LOG command...` runs the command into LOG."""
+    p = tmp_path / "local_cmd.sh"
+    p.write_text('#!/usr/bin/env bash\nlog=$1; shift; mkdir -p "$(dirname "$log")"\n'
+                 'bash -c "$*" > "$log" 2>&1\n')
+    p.chmod(p.stat().st_mode | stat.S_IEXEC)
+    return str(p)
+
+
+def _write_dir(d, ids, mat):
+    d.mkdir(parents=True, exist_ok=True)
+    with kaldiio.WriteHelper(f"ark,scp:{d}/xvector.ark,{d}/xvector.scp") as w:
+        for k, v in zip(ids, mat):
+            w(k, v.astype(np.float32))
+
+
+@pytest.fixture
+def setup(tmp_path):
+    rng = np.random.default_rng(0)
+    dim = 12
+    centres = rng.normal(size=(40, dim)) * 2
+    # Training set: 30 speakers x 4 utterances; test: 10 other speakers x 4 utterances.
+    train_ids = [f"tr{s:02d}-u{u}" for s in range(30) for u in range(4)]
+    train = centres[np.repeat(np.arange(30), 4)] + rng.normal(size=(120, dim))
+    test_ids = [f"te{s:02d}-u{u}" for s in range(10) for u in range(4)]
+    test = centres[30 + np.repeat(np.arange(10), 4)] + rng.normal(size=(40, dim))
+    _write_dir(tmp_path / "xv_train", train_ids, train)
+    _write_dir(tmp_path / "xv_test", test_ids, test)
+    spk_ids = [f"tr{s:02d}" for s in range(30)]
+    spk_means = train.reshape(30, 4, dim).mean(axis=1)
+    with kaldiio.WriteHelper(f"ark,scp:{tmp_path}/xv_train/spk_xvector.ark,"
+                             f"{tmp_path}/xv_train/spk_xvector.scp") as w:
+        for k, v in zip(spk_ids, spk_means):
+            w(k, v.astype(np.float32))
+    data = tmp_path / "data_train"
+    data.mkdir()
+    (data / "utt2spk").write_text("".join(f"{u} {u.split('-')[0]}\n" for u in train_ids))
+    lines = []
+    for a in range(40):
+        for b in range(a + 1, 40):
+            tgt = test_ids[a][:4] == test_ids[b][:4]
+            lines.append(f"{test_ids[a]} {test_ids[b]} {'target' if tgt else 'nontarget'}\n")
+    (tmp_path / "trials").write_text("".join(lines))
+    return tmp_path
+
+
+def _run(args, repo, env, check=True):
+    # `python` in the scripts must be this interpreter (the venv's), as after `. path.sh`.
+    env = dict(env, PATH=os.path.dirname(sys.executable) + os.pathsep + env["PATH"])
+    r = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{args[0]} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def _eer(stdout):
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("EER: "))
+    return float(line.split()[1].rstrip("%"))
+
+
+def test_cosine_plda_norm_scripts(setup, repo, recipe_env):
+    t = setup
+    cmd = _fake_cmd(t)
+    r = _run(["steps/score_cosine.sh", "--cmd", cmd, str(t / "trials"), str(t / "xv_test"),
+              str(t / "xv_test"), str(t / "scores" / "cosine")], repo, recipe_env)
+    eer_cos = _eer(r.stdout)
+    assert "minDCF(0.01): " in r.stdout
+    assert len((t / "scores" / "cosine").read_text().splitlines()) == 780
+    assert (t / "scores" / "log" / "score_cosine.cosine.log").exists()
+
+    r = _run(["steps/score_plda.sh", "--cmd", cmd, "--lda-dim", "8", str(t / "data_train"),
+              str(t / "xv_train"), str(t / "trials"), str(t / "xv_test"), str(t / "xv_test"),
+              str(t / "scores" / "plda")], repo, recipe_env)
+    eer_plda = _eer(r.stdout)
+    backend = t / "xv_train" / "plda_kaldi_lda8_lntrue_it10_r100.npz"
+    assert backend.exists()
+    assert eer_cos < 15 and eer_plda < 15  # well-separated synthetic speakers
+    # A rerun reuses the trained back-end.
+    mtime = backend.stat().st_mtime_ns
+    r = _run(["steps/score_plda.sh", "--cmd", cmd, "--lda-dim", "8", str(t / "data_train"),
+              str(t / "xv_train"), str(t / "trials"), str(t / "xv_test"), str(t / "xv_test"),
+              str(t / "scores" / "plda")], repo, recipe_env)
+    assert "up to date" in r.stdout and backend.stat().st_mtime_ns == mtime
+
+    r = _run(["steps/score_norm.sh", "--cmd", cmd, "--top-k", "10", str(t / "trials"),
+              str(t / "scores" / "cosine"), str(t / "xv_test"), str(t / "xv_test"),
+              str(t / "xv_train"), str(t / "scores" / "cosine_asnorm")], repo, recipe_env)
+    assert _eer(r.stdout) <= eer_cos + 2.0
+    assert len((t / "scores" / "cosine_asnorm").read_text().splitlines()) == 780
+
+    # compute_metrics with figures and RESULTS.md
+    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(t / "trials"),
+              str(t / "scores" / "plda"), "--det", str(t / "det.png"), "--hist",
+              str(t / "hist.png"), "--results", str(t / "RESULTS.md"), "--thresholds",
+              "--tsne", str(t / "tsne.png"), "--embeddings", str(t / "xv_train"),
+              "--utt2spk", str(t / "data_train" / "utt2spk")], repo, recipe_env)
+    assert "| FAR 1% |" in r.stdout
+    for f in ("det.png", "hist.png", "tsne.png"):
+        assert (t / f).read_bytes()[:4] == b"\x89PNG"
+    assert "| plda |" in (t / "RESULTS.md").read_text()
+
+
+def test_missing_embeddings_and_bad_options(setup, repo, recipe_env):
+    t = setup
+    cmd = _fake_cmd(t)
+    with open(t / "trials", "a") as f:
+        f.write("te00-u0 nobody-1 nontarget\nghost-2 te00-u1 target\n")
+    r = _run(["steps/score_cosine.sh", "--cmd", cmd, str(t / "trials"), str(t / "xv_test"),
+              str(t / "xv_test"), str(t / "scores" / "cosine")], repo, recipe_env, check=False)
+    assert r.returncode != 0
+    assert "2 of 782 trials" in r.stderr and "ghost-2, nobody-1" in r.stderr
+    assert not (t / "scores" / "cosine").exists()
+    r = _run(["steps/score_cosine.sh", "--cmd", cmd, "--allow-missing", "true",
+              str(t / "trials"), str(t / "xv_test"), str(t / "xv_test"),
+              str(t / "scores" / "cosine")], repo, recipe_env)
+    assert len((t / "scores" / "cosine").read_text().splitlines()) == 780
+    assert "EER: " in r.stdout and "dropped 2" in r.stderr
+    r = _run(["steps/score_cosine.sh", "--no-such-option", "1"], repo, recipe_env, check=False)
+    assert r.returncode != 0 and "invalid option --no-such-option" in r.stderr
+    r = _run(["steps/score_plda.sh", "a", "b"], repo, recipe_env, check=False)
+    assert r.returncode == 1 and "Usage:" in r.stderr and "e.g.:" in r.stderr
+
+
+def test_compute_metrics_rejects_nan(tmp_path, repo, recipe_env):
+    (tmp_path / "trials").write_text("1 a b\n0 a c\n")
+    (tmp_path / "scores").write_text("a b 0.5\na c NaN\n")
+    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(tmp_path / "trials"),
+              str(tmp_path / "scores")], repo, recipe_env, check=False)
+    assert r.returncode == 1
+    assert f"{tmp_path / 'scores'}:2: score is NaN" in r.stderr
+    (tmp_path / "scores").write_text("a b 0.5\na c -0.5\n")
+    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(tmp_path / "trials"),
+              str(tmp_path / "scores")], repo, recipe_env)
+    assert r.stdout.splitlines()[0].startswith("EER: 0.00%")
+    assert "minDCF(0.01): 0.0000" in r.stdout
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "utils" / "run.pl").exists(),
+                    reason="utils/run.pl not present")
+def test_score_cosine_with_run_pl(setup, repo, recipe_env):
+    t = setup
+    r = _run(["steps/score_cosine.sh", "--cmd", "utils/run.pl", str(t / "trials"),
+              str(t / "xv_test"), str(t / "xv_test"), str(t / "scores" / "c2")], repo,
+             recipe_env)
+    assert "EER: " in r.stdout
