@@ -25,7 +25,7 @@ Example:
     >>> import tempfile, os
     >>> out = os.path.join(tempfile.mkdtemp(), "demo")
     >>> info = make_demo_corpus(out, num_speakers=2, utts_per_speaker=1, num_test_speakers=1,
-    ...                         nj=1)
+    ...                         nj=1, log=lambda *_: None)
     >>> info["utterances"], sorted(os.listdir(out))
     (2, ['meta.csv', 'speakers.json', 'trials', 'wav'])
 """
