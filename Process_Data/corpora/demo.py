@@ -27,7 +27,7 @@ Example:
     >>> info = make_demo_corpus(out, num_speakers=2, utts_per_speaker=1, num_test_speakers=1,
     ...                         nj=1, log=lambda *_: None)
     >>> info["utterances"], sorted(os.listdir(out))
-    (2, ['meta.csv', 'speakers.json', 'trials', 'wav'])
+    (2, ['.demo_corpus.json', 'meta.csv', 'speakers.json', 'trials', 'wav'])
 """
 
 from __future__ import annotations
