@@ -22,9 +22,26 @@ Example:
     Process_Data.egs.make_egs.EgsError: --min-frames 100 > --max-frames 50
 """
 
-from Process_Data.egs.dataset import EgsDataset, make_loader
-from Process_Data.egs.make_egs import EgsError, EgsOptions, make_egs, plan_egs, write_archive
-from Process_Data.egs.onthefly import OnTheFlyDataset
+import importlib
+
+# Lazy: the egs writers (job array) must not pay for importing torch.
+_WHERE = {
+    "EgsDataset": "dataset",
+    "make_loader": "dataset",
+    "OnTheFlyDataset": "onthefly",
+    "EgsError": "make_egs",
+    "EgsOptions": "make_egs",
+    "make_egs": "make_egs",
+    "plan_egs": "make_egs",
+    "write_archive": "make_egs",
+}
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"Process_Data.egs.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'Process_Data.egs' has no attribute '{name}'")
+
 
 __all__ = [
     "EgsDataset",

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from minivox_data import make_minivox_dir
 
 from Process_Data.audio import read_audio
 from Process_Data.augment import AugmentationError
 from Process_Data.augment.add_noise import power
 from Process_Data.augment.descriptor import parse_entry, read_entry
 from Process_Data.augment.offline import make_augmented_dir
-from Process_Data.data_dir import read_kv, utt2spk_to_spk2utt, validate_data_dir, write_kv
-
-
-def make_minivox_dir(shared, out, speakers=("az_01", "rav_01"), per_spk=2):
-    """A tiny clean data dir of minivox dev utterances."""
-    wav, u2s = {}, {}
-    for spk in speakers:
-        files = sorted((shared / "minivox" / "wav" / spk).rglob("*.flac"))[:per_spk]
-        for f in files:
-            utt = f"{spk}-{f.parent.name}-{f.stem}"
-            wav[utt], u2s[utt] = str(f), spk
-    write_kv(out / "wav.scp", wav)
-    write_kv(out / "utt2spk", u2s)
-    write_kv(out / "spk2utt", utt2spk_to_spk2utt(u2s))
-    return out
+from Process_Data.data_dir import read_kv, validate_data_dir
 
 
 @pytest.fixture
