@@ -217,3 +217,12 @@ def test_published_parameter_counts(name, conf, count):
 def test_xvector_parameter_count(feat_dim):
     count = n_params(MODELS.build("xvector_tdnn", feat_dim=feat_dim, embed_dim=512))
     assert 4.2e6 * 0.97 <= count <= 4.6e6 * 1.03, count
+
+
+@pytest.mark.parametrize("pooling", ["stats", "sap", "asp", "mhasp", "ghostvlad", "netvlad"])
+def test_any_pooling_plugs_into_a_model(pooling):
+    conf = {"mhasp": {"heads": 2}, "ghostvlad": {"clusters": 2}, "netvlad": {"clusters": 2}}
+    model = build("xvector_tdnn", pooling=pooling, pooling_conf=conf.get(pooling))
+    out = model.forward_features(torch.randn(2, 40, 24))
+    assert out["pool"].shape == (2, model.pooling.out_dim)
+    assert out["embedding"].shape == (2, EMBED)
