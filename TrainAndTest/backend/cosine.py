@@ -28,7 +28,7 @@ def cosine_score_pairs(
     test: np.ndarray,
     enrol_idx: np.ndarray,
     test_idx: np.ndarray,
-    block_size: int = 32768,
+    block_size: int = 2048,
     normalized: bool = False,
 ) -> np.ndarray:
     """Cosine similarity of ``enrol[enrol_idx[i]]`` and ``test[test_idx[i]]`` for every i.
@@ -37,7 +37,8 @@ def cosine_score_pairs(
         enrol: ``[n_enrol, dim]`` enrolment embeddings.
         test: ``[n_test, dim]`` test embeddings (may be the same array as ``enrol``).
         enrol_idx, test_idx: row indices, one pair per trial.
-        block_size: trials per block (memory ``2 * block_size * dim`` floats).
+        block_size: trials per block (memory ``2 * block_size * dim`` floats; small blocks
+            stay in cache, which is faster than large ones).
         normalized: the rows already have unit norm (skip normalising).
 
     Returns:
