@@ -173,6 +173,7 @@ def register_preset(name: str, cls: type, cls_name: str, doc: str, **defaults: A
     """
 
     def init(self, **kwargs: Any) -> None:
+        """Build ``cls`` with the preset defaults, overridden by ``kwargs``."""
         cls.__init__(self, **{**defaults, **kwargs})
 
     settings = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
