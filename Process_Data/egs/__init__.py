@@ -24,17 +24,10 @@ Example:
 
 import importlib
 
-# Lazy: the egs writers (job array) must not pay for importing torch.
-_WHERE = {
-    "EgsDataset": "dataset",
-    "make_loader": "dataset",
-    "OnTheFlyDataset": "onthefly",
-    "EgsError": "make_egs",
-    "EgsOptions": "make_egs",
-    "make_egs": "make_egs",
-    "plan_egs": "make_egs",
-    "write_archive": "make_egs",
-}
+from Process_Data.egs.make_egs import EgsError, EgsOptions, make_egs, plan_egs, write_archive
+
+# The loaders are imported lazily: the egs writers (job array) must not pay for torch.
+_WHERE = {"EgsDataset": "dataset", "make_loader": "dataset", "OnTheFlyDataset": "onthefly"}
 
 
 def __getattr__(name):
