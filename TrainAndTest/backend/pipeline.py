@@ -129,7 +129,7 @@ class PldaBackend:
             return self.plda.score_matrix(ea, eb)
         ta = self.plda.transform_vectors(ea, 1)
         tb = self.plda.transform_vectors(eb, 1)
-        return np.stack([self.plda.llr_pairs(np.broadcast_to(r, tb.shape), tb) for r in ta])
+        return self.plda.llr_matrix(ta, tb)
 
     def save(self, path) -> None:
         """Write every parameter to ``path`` (.npz), atomically."""

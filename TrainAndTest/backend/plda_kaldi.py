@@ -163,6 +163,24 @@ class KaldiPlda:
         # The 2*pi terms cancel in the ratio.
         return ll_given - ll_without
 
+    def llr_matrix(self, enrol_t: np.ndarray, test_t: np.ndarray) -> np.ndarray:
+        """LLR of every transformed enrolment row (one utterance) against every test row.
+
+        Same value as :meth:`llr_pairs` with ``num_utts=1``, as a ``[n_enrol, n_test]``
+        matrix computed with matrix products (used for cohort scores).
+        """
+        psi = self.psi
+        scale = psi / (psi + 1.0)
+        var_given = 1.0 + scale
+        var_without = 1.0 + psi
+        m = enrol_t * scale
+        # -0.5 * sum((t - m)^2 / vg) expanded into test, cross and enrolment terms.
+        t_term = (test_t * test_t) @ (1.0 / var_given - 1.0 / var_without)
+        e_term = (m * m) @ (1.0 / var_given)
+        cross = (m / var_given) @ test_t.T
+        const = np.log(var_given).sum() - np.log(var_without).sum()
+        return -0.5 * (const + t_term[None, :] + e_term[:, None]) + cross
+
     def score_pairs(self, enrol: np.ndarray, test: np.ndarray, num_utts=1) -> np.ndarray:
         """Scores of raw row pairs ``(enrol[i], test[i])``; enrol averaged over num_utts."""
         e = self.transform_vectors(enrol, num_utts)

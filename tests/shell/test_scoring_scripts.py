@@ -156,3 +156,25 @@ def test_score_cosine_with_run_pl(setup, repo, recipe_env):
               str(t / "xv_test"), str(t / "xv_test"), str(t / "scores" / "c2")], repo,
              recipe_env)
     assert "EER: " in r.stdout
+
+
+def test_calibrate_then_cllr(tmp_path, repo, recipe_env):
+    rng = np.random.default_rng(1)
+    n = 400
+    lab = rng.random(n) < 0.3
+    raw = np.where(lab, rng.normal(5, 2, n), rng.normal(-1, 2, n)) * 10  # badly scaled
+    trials = "".join(f"{'1' if t else '0'} e{i} t{i}\n" for i, t in enumerate(lab))
+    (tmp_path / "trials").write_text(trials)
+    (tmp_path / "scores").write_text("".join(f"e{i} t{i} {s}\n" for i, s in enumerate(raw)))
+    out = tmp_path / "llr"
+    _run(["python", "-m", "TrainAndTest.bin.calibrate", str(tmp_path / "trials"),
+          str(tmp_path / "scores"), str(tmp_path / "scores"), str(out), "--save",
+          str(tmp_path / "cal.npz")], repo, recipe_env)
+    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", "--calibrated",
+              str(tmp_path / "trials"), str(out)], repo, recipe_env)
+    cllr = float(next(ln for ln in r.stdout.splitlines() if ln.startswith("Cllr:")).split()[1])
+    r0 = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", "--calibrated",
+               str(tmp_path / "trials"), str(tmp_path / "scores")], repo, recipe_env)
+    cllr0 = float(next(ln for ln in r0.stdout.splitlines() if ln.startswith("Cllr:")).split()[1])
+    assert cllr < 0.5 < cllr0  # separable classes: calibrated Cllr well below 1
+    assert "actDCF(0.01): " in r.stdout

@@ -94,6 +94,8 @@ def test_kaldi_llr_matches_direct_gaussians(n):
            - multivariate_normal(np.zeros(2 * dim), diff).logpdf(np.r_[e, t]))
     got = plda.score_pairs(e[None], t[None], num_utts=n)[0]
     assert got == pytest.approx(ref, abs=1e-9)
+    if n == 1:
+        assert plda.llr_matrix(e[None], t[None])[0, 0] == pytest.approx(ref, abs=1e-9)
 
 
 def test_kaldi_length_norm_and_smoothing():
