@@ -216,7 +216,7 @@ def wait_for_done(
         else:
             gone_since = None
         time.sleep(poll if gone_since is None else min(poll, 1.0))
-        poll = min(poll * 1.5, poll_max_s)
+        poll = min(poll * 1.2, poll_max_s)
 
 
 class Scheduler:
@@ -277,6 +277,20 @@ def _run(argv: List[str], timeout_s: float = 120) -> subprocess.CompletedProcess
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
+def _submit(sched: Scheduler, argv: List[str]) -> str:
+    """Run the submit command; return the array's job id."""
+    try:
+        out = _run(argv)
+    except (OSError, subprocess.SubprocessError) as err:
+        raise SubmitError(f"cannot run '{shlex.join(argv)}': {err}") from None
+    if out.returncode != 0:
+        raise SubmitError(
+            f"'{shlex.join(argv)}' failed with code {out.returncode}: "
+            f"{(out.stderr or out.stdout).strip()}"
+        )
+    return sched.parse_job_id(out.stdout)
+
+
 def run_scheduled(
     sched: Scheduler,
     jobs: JobArray,
@@ -325,26 +339,19 @@ def run_scheduled(
         cfg.command + args + opts.passthrough + array_args
         + sched.output_args(os.path.abspath(qdir), stem) + [os.path.abspath(script)]
     )
-    try:
-        out = _run(argv)
-    except (OSError, subprocess.SubprocessError) as err:
-        raise SubmitError(f"cannot run '{shlex.join(argv)}': {err}") from None
-    if out.returncode != 0:
-        raise SubmitError(
-            f"'{shlex.join(argv)}' failed with code {out.returncode}: "
-            f"{(out.stderr or out.stdout).strip()}"
-        )
-    job_id = sched.parse_job_id(out.stdout)
+    job_id: Optional[str] = None
     with raise_on_signals():
         try:
+            job_id = _submit(sched, argv)
             codes = wait_for_done(
                 qdir, job_id, ids, lambda: sched.queued(job_id, ids),
                 poll_min_s, poll_max_s, grace_s,
             )
         except InterruptError:
             ignore_signals()
-            print(f"{prog}: interrupted; cancelling {sched.name} job {job_id}", file=sys.stderr)
-            sched.cancel(job_id)
+            if job_id is not None:
+                print(f"{prog}: interrupted; cancelling {sched.name} job {job_id}", file=sys.stderr)
+                sched.cancel(job_id)
             raise
     lost = [job_id_ for job_id_, code in codes.items() if code is None]
     if lost:

@@ -44,7 +44,51 @@ node_ready() {
   esac
 }
 
-if command -v sinfo >/dev/null 2>&1 && node_ready; then
+host=$(hostname -s)
+ncpu=$(nproc)
+mem_mb=$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
+
+conf_text() {
+  cat <<EOF
+$marker
+# Single-node test cluster: root runs everything, accounting is off.
+ClusterName=svtest
+SlurmctldHost=$host(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+MpiDefault=none
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/backfill
+# Test jobs are short: schedule batch jobs at once (default: up to 3 s later).
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=100000
+SlurmdParameters=config_overrides
+ReturnToService=2
+StateSaveLocation=/var/spool/slurmctld
+SlurmdSpoolDir=/var/spool/slurmd
+SlurmctldPidFile=/run/slurmctld.pid
+SlurmdPidFile=/run/slurmd.pid
+SlurmctldLogFile=/var/log/slurm/slurmctld.log
+SlurmdLogFile=/var/log/slurm/slurmd.log
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MinJobAge=600
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$ncpu RealMemory=$mem_mb State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+EOF
+}
+
+conf_current() {
+  # True when there is nothing to write: a slurm.conf we did not write, or ours unchanged.
+  [ -f "$conf" ] || return 1
+  grep -qF "$marker" "$conf" || return 0
+  [ "$(conf_text)" = "$(cat "$conf")" ]
+}
+
+if command -v sinfo >/dev/null 2>&1 && node_ready && { conf_current || [ "$(id -u)" -ne 0 ]; }; then
   log "Slurm is already up (node $(node_state))"
   exit 0
 fi
@@ -56,7 +100,7 @@ if command -v flock >/dev/null 2>&1; then
   exec 9>"${TMPDIR:-/tmp}/start_slurm.lock"
   flock 9
 fi
-if command -v sinfo >/dev/null 2>&1 && node_ready; then
+if command -v sinfo >/dev/null 2>&1 && node_ready && conf_current; then
   log "Slurm is up (started by another caller)"
   exit 0
 fi
@@ -95,52 +139,23 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   munge -n | unmunge >/dev/null || { echo "start_slurm.sh: munged did not start" >&2; exit 1; }
 fi
 
-host=$(hostname -s)
-if [ ! -f "$conf" ] || grep -qF "$marker" "$conf"; then
-  ncpu=$(nproc)
-  mem_mb=$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
+conf_changed=false
+if ! conf_current; then
+  log "writing $conf ($host, $ncpu CPUs, $mem_mb MB)"
   mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
-  cat >"$conf.tmp" <<EOF
-$marker
-# Single-node test cluster: root runs everything, accounting is off.
-ClusterName=svtest
-SlurmctldHost=$host(127.0.0.1)
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-MpiDefault=none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-SlurmdParameters=config_overrides
-ReturnToService=2
-StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
-SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
-SlurmctldLogFile=/var/log/slurm/slurmctld.log
-SlurmdLogFile=/var/log/slurm/slurmd.log
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-MinJobAge=600
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$ncpu RealMemory=$mem_mb State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-EOF
-  if ! cmp -s "$conf.tmp" "$conf" 2>/dev/null; then
-    log "writing $conf ($host, $ncpu CPUs, $mem_mb MB)"
-    mv "$conf.tmp" "$conf"
-  else
-    rm -f "$conf.tmp"
-  fi
-else
+  conf_text >"$conf.tmp"
+  mv "$conf.tmp" "$conf"
+  conf_changed=true
+elif ! grep -qF "$marker" "$conf"; then
   log "keeping the existing $conf (not written by this script)"
 fi
 
 if ! timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; then
   log "starting slurmctld"
   slurmctld
+elif [ "$conf_changed" = true ]; then
+  log "reconfiguring the running Slurm"
+  scontrol reconfigure
 fi
 for _ in $(seq 1 50); do
   timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP' && break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -201,3 +202,14 @@ def test_sigterm_kills_running_jobs(repo, recipe_env, tmp_path):
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.read_text()), 0)
         assert lines(tmp_path / f"log/t.{job}.log")[-1].startswith("# Ended (code 143) at ")
+
+
+def test_runs_on_bare_python_without_site_packages(repo, recipe_env, tmp_path):
+    """The backends are standard-library only: -I -S hides the venv and PYTHONPATH."""
+    res = subprocess.run(
+        [sys.executable, "-I", "-S", str(repo / "utils/run.pl"), "JOB=1:2", "log/t.JOB.log",
+         "echo", "ok", "JOB"],
+        cwd=tmp_path, env=recipe_env, capture_output=True, text=True, timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "ok 2" in lines(tmp_path / "log/t.2.log")
