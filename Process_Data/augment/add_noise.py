@@ -242,7 +242,8 @@ class AddNoise(Augmentation):
 
     Args:
         noises: noise pool (see ``NoisePool``).
-        mode: ``"foreground"`` (noises one after another with gaps) or ``"background"``.
+        mode: ``"foreground"`` (noises one after another with gaps), ``"background"``, or
+            ``"babble"`` (background with ``num_noises`` 3-7 unless given).
         snrs: ``"15:10:5:0"`` choices or ``[low, high]``.
         num_noises: background only: ``"3:4:5:6:7"`` or ``[low, high]`` (babble: 3-7).
         interval: foreground only: seconds between noises.
@@ -263,13 +264,17 @@ class AddNoise(Augmentation):
         noises,
         mode: str = "foreground",
         snrs: SnrSpec = "15:10:5:0",
-        num_noises: Union[str, Sequence[int]] = "1",
+        num_noises: Union[None, str, Sequence[int]] = None,
         interval: float = 1.0,
         sample_rate: int = 16000,
     ):
-        if mode not in ("foreground", "background"):
-            raise AugmentationError(f"add_noise: mode must be foreground or background, got {mode!r}")
-        self.mode = mode
+        if mode not in ("foreground", "background", "babble"):
+            raise AugmentationError(
+                f"add_noise: mode must be foreground, background or babble, got {mode!r}"
+            )
+        if num_noises is None:
+            num_noises = "3:4:5:6:7" if mode == "babble" else "1"
+        self.mode = "background" if mode == "babble" else mode
         self.snrs = check_snr_spec(snrs)
         if isinstance(num_noises, str):
             parse_choices(num_noises, "num_noises", int)

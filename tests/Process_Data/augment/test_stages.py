@@ -78,6 +78,16 @@ def test_foreground_layout_and_per_noise_snr(audio_files):
     assert len(gaps) == 1600 and np.all(gaps == 0)
 
 
+def test_babble_mixes_several_noises(audio_files):
+    paths, _ = audio_files
+    aug = AddNoise(paths, mode="babble", snrs=[10, 10])
+    assert aug.mode == "background" and aug.num_noises == "3:4:5:6:7"
+    x = _speech(4000)
+    n = AddNoise(paths, mode="background", snrs=[10, 10], num_noises=[3, 3])(x, np.random.default_rng(0)) - x
+    # three independent noises, each at 10 dB: about 10 - 10 log10(3) dB in total
+    assert snr_db(x, n) == pytest.approx(10 - 10 * np.log10(3), abs=1.5)
+
+
 def test_speed_changes_length_and_pitch():
     x = _speech(11000)
     assert len(speed(x, 1.1)) == 10000 and len(speed(x, 0.9)) == 12223
