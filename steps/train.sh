@@ -30,7 +30,10 @@ exp=$2
 shift 2
 
 [ -f "$config" ] || { echo "$0: no such config $config" >&2; exit 1; }
-if [ -f "$exp/final.pt" ] && [ "$exp/final.pt" -nt "$config" ] && [ $# -eq 0 ]; then
+# The experiment is up to date when final.pt was made from this config and these overrides.
+signature="$(cksum < "$config") $*"
+if [ -f "$exp/final.pt" ] && [ -f "$exp/.train_signature" ] \
+    && [ "$(cat "$exp/.train_signature")" = "$signature" ]; then
   echo "$0: $exp/final.pt is up to date; skipping training"
   exit 0
 fi
@@ -54,4 +57,5 @@ start=$(date +%s)
 $cmd --gpu "$gpus" --num-threads "$per_node" "$exp/log/train.log" \
   "${launch[@]}" --config "$config" --exp-dir "$exp" "$@"
 [ -f "$exp/final.pt" ] || { echo "$0: training finished without $exp/final.pt; see $exp/log/" >&2; exit 1; }
+echo "$signature" > "$exp/.train_signature"
 echo "$0: trained $exp/final.pt in $(( $(date +%s) - start )) s"

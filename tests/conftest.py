@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,15 @@ def shared_data() -> Path:
 def recipe_env(tmp_path: Path) -> dict:
     """Environment for running recipe scripts as a user would after `. ./path.sh`."""
     env = dict(os.environ)
+    # as path.sh does: the interpreter running the tests first (the venv), then the recipe
     env["PATH"] = os.pathsep.join(
-        [str(REPO / "utils"), str(REPO / "utils" / "data"), str(REPO / "steps"), env["PATH"]]
+        [
+            str(Path(sys.executable).parent),
+            str(REPO / "utils"),
+            str(REPO / "utils" / "data"),
+            str(REPO / "steps"),
+            env["PATH"],
+        ]
     )
     extra = env.get("PYTHONPATH")
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + extra if extra else "")

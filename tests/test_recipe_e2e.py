@@ -1,0 +1,108 @@
+"""A tiny end-to-end run of ./run.sh on a small demo corpus: every stage's outputs exist and
+validate, RESULTS.md holds an EER, a rerun skips the expensive work, and a typo in a corpus
+path fails in stage 0."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from Process_Data.data_dir import validate_data_dir
+
+TINY = [
+    "--demo-speakers",
+    "16",
+    "--demo-utts",
+    "8",
+    "--demo-test-speakers",
+    "4",
+    "--nj",
+    "2",
+    "--train-overrides",
+    "--train_conf.epochs 1",
+]
+
+
+def run_recipe(repo: Path, env: dict, out: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = ["./run.sh", "--data", str(out / "data"), "--exp", str(out / "exp"), *TINY, *args]
+    return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    from tests.conftest import REPO
+
+    out = tmp_path_factory.mktemp("recipe")
+    import os
+
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = run_recipe(REPO, env, out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return REPO, env, out, proc
+
+
+def test_every_stage_output_exists_and_validates(tiny_run):
+    _, _, out, proc = tiny_run
+    data, exp = out / "data", out / "exp"
+    for name in ("demo_dev", "demo_test"):
+        dd = validate_data_dir(data / name)  # features included
+        assert len(dd.utts) > 0 and (data / name / "utt2num_frames").is_file()
+    assert (data / "demo_test" / "trials").is_file()
+    egs = exp / "egs_demo_dev"
+    assert int((egs / "info" / "num_speakers").read_text()) == 12
+    model = exp / "demo"
+    for f in (
+        "final.pt",
+        "config.yaml",
+        "environment.yaml",
+        "log/train.rank0.log",
+        "xvectors_demo_test/xvector.scp",
+        "xvectors_demo_test/spk_xvector.scp",
+        "xvectors_demo_dev/num_utts.ark",
+        "tsne_demo_test.png",
+    ):
+        assert (model / f).is_file(), f
+    assert len(list((model / "scores").glob("DET_*.png"))) == 3
+    results = (model / "RESULTS.md").read_text()
+    eers = re.findall(
+        r"\| (cosine|plda|cosine_asnorm) \| demo_test/trials \| ([0-9.]+) \|", results
+    )
+    assert {s for s, _ in eers} == {"cosine", "plda", "cosine_asnorm"}
+    assert all(0.0 <= float(e) <= 100.0 for _, e in eers)
+    times = (exp / "stage_times.log").read_text()
+    assert all(f"stage {n} " in times for n in range(8))
+    assert "Done in" in proc.stdout
+
+
+def test_rerun_skips_expensive_work(tiny_run):
+    repo, env, out, _ = tiny_run
+    proc = run_recipe(repo, env, out, "--stage", "1", "--stop-stage", "5")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = proc.stdout + proc.stderr
+    assert "up to date" in text and "final.pt is up to date; skipping training" in text
+
+
+def test_typo_in_corpus_path_fails_in_stage_0(tmp_path):
+    from tests.conftest import REPO
+
+    proc = subprocess.run(
+        [
+            "./run.sh",
+            "--corpus",
+            "voxceleb-layout",
+            "--data-root",
+            str(tmp_path / "no_such_root"),
+            "--data",
+            str(tmp_path / "data"),
+            "--exp",
+            str(tmp_path / "exp"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "no_such_root' does not exist" in proc.stderr
+    assert not (tmp_path / "exp" / "egs").exists()
