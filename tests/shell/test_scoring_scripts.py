@@ -101,6 +101,15 @@ def test_cosine_plda_norm_scripts(setup, repo, recipe_env):
     assert _eer(r.stdout) <= eer_cos + 2.0
     assert len((t / "scores" / "cosine_asnorm").read_text().splitlines()) == 780
 
+    r = _run(["steps/score_norm.sh", "--cmd", cmd, "--method", "snorm", "--plda", str(backend),
+              "--cohort-spk", "false", str(t / "trials"), str(t / "scores" / "plda"),
+              str(t / "xv_test"), str(t / "xv_test"), str(t / "xv_train"),
+              str(t / "scores" / "plda_snorm")], repo, recipe_env)
+    assert _eer(r.stdout) <= eer_plda + 2.0
+    r = _run(["steps/score_norm.sh", "--method", "xnorm", "a", "b", "c", "d", "e", "f"], repo,
+             recipe_env, check=False)
+    assert r.returncode == 1 and "--method must be" in r.stderr
+
     # compute_metrics with figures and RESULTS.md
     r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(t / "trials"),
               str(t / "scores" / "plda"), "--det", str(t / "det.png"), "--hist",
