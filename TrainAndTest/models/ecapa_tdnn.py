@@ -5,7 +5,8 @@ A TDNN input layer, three SE-Res2Net blocks (kernel 3, dilations 2, 3, 4), multi
 feature aggregation (concatenated block outputs -> 1x1 layer, 1536 channels), channel- and
 context-dependent attentive statistics pooling, batch norm, and the embedding layer with
 batch norm. Presets: ``ecapa_tdnn_c512`` (6.2M parameters at 80-dim fbank, 192-dim
-embedding) and ``ecapa_tdnn_c1024`` (14.7M), the paper's two sizes.
+embedding) and ``ecapa_tdnn_c1024`` (14.7M), the paper's two sizes; ``ecapa_tdnn`` is the
+class itself (C=512 unless ``channels`` says otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from TrainAndTest.models.base import (
+    MODELS,
     SpeakerModel,
     build_pooling,
     pool_outputs,
@@ -93,8 +95,9 @@ class SeRes2NetBlock(nn.Module):
         return x + self.net(x)
 
 
+@MODELS.register("ecapa_tdnn")
 class EcapaTdnn(SpeakerModel):
-    """ECAPA-TDNN embedding extractor (registered through the presets below).
+    """ECAPA-TDNN embedding extractor (``ecapa_tdnn``: set ``channels``; or the presets).
 
     Args:
         feat_dim: input features (80-dim fbank in the paper).

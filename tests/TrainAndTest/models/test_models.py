@@ -21,6 +21,7 @@ TINY = {
     "dtdnn": {"init_channels": 8, "growth": 4, "bottleneck": 8, "block_layers": (2, 2)},
     "aretdnn": {"channels": 16, "width": 8, "cardinality": 4, "block_dilations": (2, 3),
                 "stats_channels": 24},
+    "ecapa_tdnn": ECAPA_TINY,
     "ecapa_tdnn_c512": ECAPA_TINY,
     "ecapa_tdnn_c1024": ECAPA_TINY,
     "resnet10": {"width": 4},
@@ -57,7 +58,7 @@ def test_every_model_has_a_tiny_config():
 def test_unknown_name_lists_valid_names():
     with pytest.raises(KeyError) as err:
         MODELS.build("ecapa_tdnn_c2048")
-    assert "valid names: aretdnn, attention_lstm, dtdnn" in str(err.value)
+    assert "valid names: aretdnn, attention_lstm, dtdnn, ecapa2, ecapa_tdnn, " in str(err.value)
     assert "xvector_tdnn" in str(err.value)
 
 
@@ -110,8 +111,11 @@ def test_variable_length(models, name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_freq_weights_hook(models, name):
-    model = models[name].eval()
-    x = torch.randn(2, 80, model.feat_dim)
+    # train mode: batch-norm statistics come from the batch, so the output responds to the
+    # input even for a tiny untrained network whose eval-mode output is nearly constant
+    # (batch 4: with 2, a final batch norm outputs only the sign of the difference)
+    model = models[name].train()
+    x = torch.randn(4, 80, model.feat_dim)
     with torch.no_grad():
         plain = model(x)
         model.set_freq_weights(torch.ones(model.feat_dim))
@@ -182,7 +186,8 @@ def test_ecapa2_returns_intermediate_pooled_statistics():
         # local part: 4 channels x 24 bins halved twice = 24 frame channels -> mean+std 48
         local = model.local_blocks(model.stem(x.transpose(1, 2).unsqueeze(1))).flatten(1, 2)
     assert local.shape == (2, 24, 50)
-    expected = torch.cat([local.mean(-1), local.std(-1, unbiased=False)], dim=1)
+    floored_std = local.var(-1, unbiased=False).clamp(min=1e-5).sqrt()  # the model's floor
+    expected = torch.cat([local.mean(-1), floored_std], dim=1)
     assert torch.allclose(out["stats_local"], expected, atol=1e-5)
     for i in (1, 2, 3):
         assert out[f"stats_block{i}"].shape == (2, 32)
