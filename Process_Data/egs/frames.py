@@ -1,10 +1,10 @@
 """Frame-level preparation of a feature matrix before chunking: VAD selection, sliding CMN.
 
-``select_voiced`` keeps the frames whose ``vad.scp`` value is > 0.5 (Kaldi's
-``select-voiced-frames``). ``sliding_cmvn`` is Kaldi's ``apply-cmvn-sliding`` with
-``--center=true``: each frame has the mean of a ``window``-frame window around it subtracted
-(the window is shifted, not shrunk, at the edges; a shorter utterance uses all its frames),
-and with ``norm_vars`` also divided by the window's standard deviation.
+Thin adapters over the feature package's Kaldi implementations, with the egs' conventions:
+``select_voiced`` keeps frames whose ``vad.scp`` value is non-zero (Kaldi's
+``select-voiced-frames``) and names the utterance when the lengths disagree;
+``sliding_cmvn`` is ``apply-cmvn-sliding --center=true --cmn-window=<window>`` (windows are
+shifted, not shrunk, at the edges; a shorter utterance uses all its frames).
 
 Example:
     >>> import numpy as np
@@ -19,54 +19,36 @@ from __future__ import annotations
 
 import numpy as np
 
+from Process_Data.features.cmvn import SlidingCmvnOptions
+from Process_Data.features.cmvn import sliding_cmvn as _kaldi_sliding_cmvn
+from Process_Data.features.vad import select_voiced_frames
+
 
 def select_voiced(feats: np.ndarray, vad: np.ndarray, where: str = "") -> np.ndarray:
-    """Rows of ``feats`` whose VAD value is > 0.5.
+    """Rows of ``feats`` whose VAD value is non-zero.
 
     Raises:
         ValueError: the lengths differ (``where`` names the utterance).
     """
-    vad = np.asarray(vad).reshape(-1)
-    if len(vad) != len(feats):
-        raise ValueError(f"{where}: vad has {len(vad)} frames, feats {len(feats)}")
-    return feats[vad > 0.5]
-
-
-def window_bounds(num_frames: int, window: int) -> tuple:
-    """Kaldi's centred window ``[begin, end)`` of every frame (two int arrays)."""
-    t = np.arange(num_frames)
-    begin = t - window // 2
-    end = begin + window
-    shift = np.where(begin < 0, -begin, 0)
-    begin, end = begin + shift, end + shift
-    over = np.maximum(end - num_frames, 0)
-    begin, end = np.maximum(begin - over, 0), end - over
-    return begin, end
+    try:
+        return select_voiced_frames(feats, vad)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
 
 
 def sliding_cmvn(feats: np.ndarray, window: int = 300, norm_vars: bool = False) -> np.ndarray:
-    """Sliding-window mean (and variance) normalisation, Kaldi ``--center=true``.
+    """Centred sliding-window mean (and variance) normalisation of ``feats [frames, dim]``.
 
     Args:
         feats: ``[frames, dim]`` matrix.
-        window: window length in frames (Kaldi ``--cmn-window``, default 300).
+        window: window length in frames (Kaldi ``--cmn-window``).
         norm_vars: also normalise the variance.
 
     Returns:
         float32 matrix of the same shape.
     """
-    x = np.asarray(feats, dtype=np.float64)
-    n = len(x)
-    if n == 0:
-        return x.astype(np.float32)
-    begin, end = window_bounds(n, int(window))
-    zero = np.zeros((1, x.shape[1]))
-    csum = np.concatenate([zero, np.cumsum(x, axis=0)])
-    count = (end - begin)[:, None]
-    mean = (csum[end] - csum[begin]) / count
-    out = x - mean
-    if norm_vars:
-        csq = np.concatenate([zero, np.cumsum(x * x, axis=0)])
-        var = (csq[end] - csq[begin]) / count - mean * mean
-        out = out / np.sqrt(np.maximum(var, 1e-20))
-    return out.astype(np.float32)
+    window = int(window)
+    opts = SlidingCmvnOptions(
+        cmn_window=window, min_cmn_window=min(100, window), center=True, norm_vars=norm_vars
+    )
+    return _kaldi_sliding_cmvn(feats, opts)
