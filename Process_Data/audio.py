@@ -88,6 +88,36 @@ def _run_pipe(cmd: str) -> bytes:
     return proc.stdout
 
 
+def _read_in_process(entry: str) -> Optional[Tuple[np.ndarray, int]]:
+    """Pipes of the recipe's own audio commands, computed here instead of in a new Python.
+
+    ``python -m Process_Data.bin.augment_wav ... |`` (offline augmentation descriptors) and
+    ``python -m Process_Data.bin.speed_perturb <factor> <path> |`` give the same samples as
+    the command (before its 16-bit output quantisation) without a process start per
+    utterance. Any other entry: None.
+    """
+    import shlex
+
+    try:
+        words = shlex.split(entry[:-1])
+    except ValueError:
+        return None
+    if len(words) < 3 or Path(words[0]).name not in ("python", "python3") or words[1] != "-m":
+        return None
+    if words[2] == "Process_Data.bin.augment_wav":
+        from Process_Data.augment.descriptor import parse_entry, render
+
+        plan, clean = parse_entry(entry)
+        wav, _ = read_audio(clean, plan.sample_rate)
+        return render(plan, wav), plan.sample_rate
+    if words[2] == "Process_Data.bin.speed_perturb" and len(words) == 5 and words[4] != "-":
+        from Process_Data.bin.speed_perturb import speed_change
+
+        wav, sr = read_audio(words[4])
+        return speed_change(wav, sr, float(words[3])), sr
+    return None
+
+
 def read_audio(entry: str, sample_rate: Optional[int] = None) -> Tuple[np.ndarray, int]:
     """Read one ``wav.scp`` value.
 
@@ -104,7 +134,8 @@ def read_audio(entry: str, sample_rate: Optional[int] = None) -> Tuple[np.ndarra
     entry = entry.strip()
     if entry.endswith("|"):
         cmd = entry[:-1].strip()
-        wav, sr = _decode_bytes(_run_pipe(cmd), f"command '{cmd}'")
+        done = _read_in_process(entry)
+        wav, sr = done if done is not None else _decode_bytes(_run_pipe(cmd), f"command '{cmd}'")
     else:
         path = entry
         if not os.path.exists(path):

@@ -70,3 +70,25 @@ def test_reader_segments(tmp_path):
 def test_resample_identity():
     x = tone(16000)
     assert resample(x, 16000, 16000) is x
+
+
+def test_recipe_pipes_are_computed_in_process_with_the_commands_samples(tmp_path, recipe_env):
+    """speed_perturb pipes: in-process samples equal the command's (to 16-bit rounding)."""
+    import subprocess
+    import sys
+
+    from Process_Data import audio
+
+    p = tmp_path / "a.wav"
+    sf.write(p, tone(16000, 1.0), 16000)
+    entry = f"python -m Process_Data.bin.speed_perturb 1.1 {p} |"
+    assert audio._read_in_process(entry) is not None
+    fast, sr = read_audio(entry)
+    piped = subprocess.run(
+        [sys.executable, "-m", "Process_Data.bin.speed_perturb", "1.1", str(p)],
+        env=recipe_env, capture_output=True, check=True,
+    ).stdout
+    slow, sr2 = audio._decode_bytes(piped, "pipe")
+    assert sr == sr2 == 16000 and fast.shape == slow.shape == (14546,)  # ceil(16000 / 1.1)
+    assert np.max(np.abs(fast - slow)) < 1.0 / 32768 * 1.01
+    assert audio._read_in_process("cat x |") is None
