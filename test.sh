@@ -13,5 +13,9 @@ ruff check .
 echo "== shellcheck" >&2
 git ls-files -co --exclude-standard -- '*.sh' '*.bash' | grep -v '^\.venv/' \
   | xargs -r shellcheck -x -P SCRIPTDIR
+# Two xdist workers on a 2-core machine: one BLAS/OpenMP thread each (multi-threaded BLAS
+# under contention made a 512x512 eigendecomposition 20x slower).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} \
+  MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 echo "== pytest" >&2
 python -m pytest -n "${TEST_JOBS:-2}" "$@"

@@ -18,10 +18,10 @@ built. Overrides come from the command line as ``--train_conf.epochs 3`` and are
 YAML scalars, so ``3`` is an int and ``true`` a bool.
 
 Example:
-    >>> cfg = resolve_config({"model": "tdnn"}, ["--train_conf.epochs", "3"])
+    >>> cfg = resolve_config({"model": "xvector_tdnn"}, ["--train_conf.epochs", "3"])
     >>> cfg["train_conf"]["epochs"], cfg["model"]
-    (3, 'tdnn')
-    >>> resolve_config({"modle": "tdnn"}, [])
+    (3, 'xvector_tdnn')
+    >>> resolve_config({"modle": "xvector_tdnn"}, [])
     Traceback (most recent call last):
     ...
     TrainAndTest.config.ConfigError: unknown config key 'modle'; valid keys: data, data_conf, ...
@@ -43,7 +43,7 @@ class ConfigError(ValueError):
 #: Every valid top-level key with its default. ``None`` sections are free-form (component
 #: arguments), dict sections are checked key by key.
 DEFAULTS: Dict[str, Any] = {
-    "model": "tdnn",
+    "model": "xvector_tdnn",
     "model_conf": {},
     "loss": "aam_softmax",
     "loss_conf": {},

@@ -15,7 +15,7 @@ add GPUs; if you also grow the global batch, scale ``optimizer_conf.lr`` linearl
 
 Example (synthetic data, a tiny TDNN, on CPU)::
 
-    cfg = resolve_config({"model": "tdnn", "model_conf": {...}, "data": "synthetic", ...})
+    cfg = resolve_config({"model": "xvector_tdnn", "model_conf": {...}, "data": "synthetic", ...})
     train(cfg, Path("exp/tiny"))
 """
 
@@ -223,6 +223,8 @@ def train_one_epoch(run: Run, epoch: int, progress_bar: bool = False) -> Dict[st
         run.scaler.step(run.optimizer)
         run.scaler.update()
         run.scheduler.step()
+        if step % 4 == 3 and hasattr(run.net.model, "constrain_semi_orthogonal"):
+            run.net.model.constrain_semi_orthogonal()  # F-TDNN, every 4 steps as Kaldi does
         if run.ema is not None:
             _update_ema(run)
         tot_loss += float(out.loss.detach())
