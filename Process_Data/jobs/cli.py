@@ -110,6 +110,9 @@ def main(prog: str, argv: List[str], env: Optional[Dict[str, str]] = None) -> in
     except SubmitError as err:
         print(f"{prog}: submission failed: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
     except InterruptError as err:
         print(f"{prog}: {err}; running jobs were stopped", file=sys.stderr)
         return 128 + err.signum

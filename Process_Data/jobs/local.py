@@ -18,15 +18,17 @@ Example:
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Dict, List, Mapping, Optional
 
 from Process_Data.jobs.logs import header, trailer
 from Process_Data.jobs.options import JobArray, JobOptions
-from Process_Data.jobs.signals import InterruptError, ignore_signals, raise_on_signals
+from Process_Data.jobs.signals import InterruptError, ignore_signals, recorded_signals
 
 
 def cpu_count() -> int:
@@ -122,7 +124,7 @@ def run_local(
     ids: List[int],
     prog: str = "run.pl",
     env: Optional[Mapping[str, str]] = None,
-    poll_s: float = 0.05,
+    poll_s: float = 0.1,
 ) -> Dict[int, int]:
     """Run the given jobs of the array here and return their exit codes.
 
@@ -132,7 +134,8 @@ def run_local(
         ids: which job ids to run.
         prog: program name for messages.
         env: the jobs' environment (default ``os.environ``).
-        poll_s: how often to check for finished jobs.
+        poll_s: the longest wait between checks for a signal (a finished job wakes the loop
+            at once).
 
     Returns:
         job id -> exit code (0 success). A job whose log cannot be written gets code 1 and a
@@ -151,32 +154,46 @@ def run_local(
     pending = list(ids)
     running: List[_Running] = []
     codes: Dict[int, int] = {}
+    ended: queue.Queue = queue.Queue()  # jobs whose process has exited
 
-    with raise_on_signals():
-        try:
-            while pending or running:
-                while pending and len(running) < slots:
-                    job_id = pending.pop(0)
-                    mine = []
-                    if gpus:
-                        take = min(opts.gpu, len(gpus))
-                        mine, free_gpus = free_gpus[:take], free_gpus[take:]
-                    launched = _launch(jobs, job_id, env, mine, prog)
-                    if launched is None:
-                        codes[job_id] = 1
-                        free_gpus.extend(mine)
-                    else:
-                        running.append(launched)
-                time.sleep(poll_s)
-                for job in [j for j in running if j.proc.poll() is not None]:
-                    running.remove(job)
-                    free_gpus.extend(job.gpus)
-                    codes[job.job_id] = _finish(job, threads)
-        except InterruptError:
-            ignore_signals()
+    with recorded_signals() as got:
+        while (pending or running) and not got:
+            while pending and len(running) < slots and not got:
+                job_id = pending.pop(0)
+                mine = []
+                if gpus:
+                    take = min(opts.gpu, len(gpus))
+                    mine, free_gpus = free_gpus[:take], free_gpus[take:]
+                launched = _launch(jobs, job_id, env, mine, prog)
+                if launched is None:
+                    codes[job_id] = 1
+                    free_gpus.extend(mine)
+                else:
+                    running.append(launched)
+                    threading.Thread(
+                        target=_wait_then_put, args=(launched, ended), daemon=True
+                    ).start()
+            try:
+                finished = [ended.get(timeout=poll_s)]
+            except queue.Empty:
+                continue
+            while not ended.empty():
+                finished.append(ended.get())
+            for job in finished:
+                running.remove(job)
+                free_gpus.extend(job.gpus)
+                codes[job.job_id] = _finish(job, threads)
+        if got:
+            ignore_signals()  # a second Ctrl-C must not stop the cleanup
             _kill_all(running, threads)
-            raise
+            raise InterruptError(got[0])
     return {job_id: codes[job_id] for job_id in ids}
+
+
+def _wait_then_put(job: _Running, ended: queue.Queue) -> None:
+    """Waiter thread: report the job as soon as its process exits."""
+    job.proc.wait()
+    ended.put(job)
 
 
 def _launch(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, List
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
@@ -49,3 +49,24 @@ def ignore_signals() -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in HANDLED:
             signal.signal(signum, signal.SIG_IGN)
+
+
+
+@contextmanager
+def recorded_signals() -> Iterator[List[int]]:
+    """Inside the block SIGINT/SIGTERM are only recorded into the yielded list.
+
+    For loops that start child processes: nothing is raised between starting a child and
+    recording it, and the children keep the normal signal mask. The loop checks the list.
+    Main thread only (elsewhere the list stays empty).
+    """
+    got: List[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    saved = {signum: signal.signal(signum, lambda n, _f: got.append(n)) for signum in HANDLED}
+    try:
+        yield got
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
