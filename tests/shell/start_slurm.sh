@@ -95,6 +95,14 @@ fi
 
 [ "$(id -u)" -eq 0 ] || skip "not root: cannot install or start Slurm (run as root, or start Slurm yourself)"
 
+# Start a daemon detached from this script: no inherited descriptors (the flock on fd 9, the
+# caller's stdout/stderr pipes), or the caller would wait for EOF and the next caller for
+# the lock as long as the daemon lives.
+detached() {
+  python3 -c 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])' \
+    "$@" </dev/null >/dev/null 2>&1
+}
+
 # One caller at a time (pytest-xdist workers each run the session fixture).
 if command -v flock >/dev/null 2>&1; then
   exec 9>"${TMPDIR:-/tmp}/start_slurm.lock"
@@ -131,7 +139,7 @@ chmod 0700 /etc/munge /var/lib/munge /var/log/munge
 chmod 0755 /run/munge
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   log "starting munged"
-  munged --force
+  detached munged --force
   for _ in $(seq 1 50); do
     munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break
     sleep 0.2
@@ -152,7 +160,7 @@ fi
 
 if ! timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; then
   log "starting slurmctld"
-  slurmctld
+  detached slurmctld
 elif [ "$conf_changed" = true ]; then
   log "reconfiguring the running Slurm"
   scontrol reconfigure
@@ -164,7 +172,7 @@ done
 if ! node_ready; then
   if [ ! -f /run/slurmd.pid ] || ! kill -0 "$(cat /run/slurmd.pid)" 2>/dev/null; then
     log "starting slurmd"
-    slurmd
+    detached slurmd
   fi
 fi
 
