@@ -45,7 +45,7 @@ node_ready() {
 }
 
 host=$(hostname -s)
-ncpu=$(nproc)
+ncpu=$(getconf _NPROCESSORS_ONLN)  # not nproc: it follows OMP_NUM_THREADS
 mem_mb=$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
 
 conf_text() {
@@ -163,7 +163,15 @@ if ! timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; then
   detached slurmctld
 elif [ "$conf_changed" = true ]; then
   log "reconfiguring the running Slurm"
-  scontrol reconfigure
+  if ! scontrol reconfigure; then  # node changes need a restart of both daemons
+    log "restarting slurmctld and slurmd"
+    scontrol shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 1 50); do
+      pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || break
+      sleep 0.2
+    done
+    detached slurmctld
+  fi
 fi
 for _ in $(seq 1 50); do
   timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP' && break
