@@ -23,11 +23,21 @@ venv="$root/.venv"
 torch_spec=${TORCH_SPEC:-torch==2.13.0}
 python=${PYTHON:-python3}
 
-# The stamp records what was installed; when it matches, there is nothing to do.
-stamp_want="torch=$torch_spec extras=$extras pyproject=$(cksum < "$root/pyproject.toml")"
+# The stamp records what was installed (line 1: torch spec and pyproject checksum, line 2:
+# extras). Nothing to do when line 1 matches and every requested extra is installed.
+base_want="torch=$torch_spec pyproject=$(cksum < "$root/pyproject.toml")"
 stamp="$venv/.installed"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_want" ]; then
-  exit 0
+if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$base_want" ]; then
+  have=",$(sed -n 2p "$stamp"),"
+  missing=false
+  for e in ${extras//,/ }; do
+    case "$have" in *",$e,"*) ;; *) missing=true ;; esac
+  done
+  $missing || exit 0
+  # keep what is installed: the union of old and new extras
+  for e in $(sed -n 2p "$stamp" | tr ',' ' '); do
+    case ",$extras," in *",$e,"*) ;; *) extras="${extras:+$extras,}$e" ;; esac
+  done
 fi
 
 if [ ! -x "$venv/bin/python" ]; then
@@ -41,4 +51,4 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
 fi
 echo "$0: installing the recipe${extras:+ with [$extras]}" >&2
 "${pip[@]}" install -e "$root${extras:+[$extras]}"
-echo "$stamp_want" > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
+printf '%s\n%s\n' "$base_want" "$extras" > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
