@@ -54,7 +54,7 @@ def dry_run(cfg: dict) -> str:
     out.loss.backward()
     opt.step()
     n = sum(p.numel() for p in model.parameters())
-    return f"dry run ok: {cfg['model']} ({n / 1e6:.2f}M params) + {cfg['loss']}, loss {float(out.loss):.3f}"
+    return f"dry run ok: {cfg['model']} ({n / 1e6:.2f}M params) + {cfg['loss']}, loss {float(out.loss.detach()):.3f}"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
