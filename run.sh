@@ -48,7 +48,7 @@ Options (defaults at the top of $0):
   --train-config <yaml>      conf/train/*.yaml;  --train-overrides \"--key.sub value ...\"
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
-log() { echo "$(date '+%F %T') (run.sh:${BASH_LINENO[0]}) $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/utils/log.sh"
 
 echo "$0 $*"
 # shellcheck disable=SC1091

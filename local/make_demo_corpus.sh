@@ -22,7 +22,7 @@ Options:
   --seed <n>               random seed (default 0)
   --nj <n>                 worker processes (default 2)"
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

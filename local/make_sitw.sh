@@ -11,7 +11,7 @@ Options:
   --parts <list>           comma-separated parts (default dev,eval)
   --nj <n>                 threads for audio checks (default 8)"
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

@@ -15,7 +15,7 @@ Options:
   --same-gender true|false same-gender non-targets (default false)
   --seed <n>               random seed (default 0)"
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

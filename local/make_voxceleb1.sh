@@ -20,7 +20,7 @@ Options:
   --durations true|false   write utt2dur (default true)
   --nj <n>                 threads for audio checks (default 8)"
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

@@ -13,7 +13,7 @@ Options:
   --sample-rate <hz>       rate of the ffmpeg pipes (default 16000)
   --nj <n>                 threads for file checks (default 8)"
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

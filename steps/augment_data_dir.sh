@@ -37,7 +37,7 @@ Options:
   --seed <n>                   (default 0)
   --sample-rate <hz>           (default 16000)"
 
-log() { echo "$(date '+%F %T') ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]} $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

@@ -15,7 +15,7 @@ Options:
   --cmd <cmd>           job backend (default $cmd)
   --vad-config <file>   compute-vad options (default $vad_config)"
 
-log() { echo "$(date '+%F %T') ($0:${BASH_LINENO[0]}) $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

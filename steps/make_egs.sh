@@ -40,7 +40,7 @@ Options:
   --compress <bool>         (default false)
   --seed <n>                (default 0)"
 
-log() { echo "$(date '+%F %T') ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]} $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh

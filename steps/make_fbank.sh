@@ -41,7 +41,7 @@ Options:
   --compress <bool>              compress the matrices (default $compress)
   --write-utt2num-frames <bool>  write utt2num_frames (default $write_utt2num_frames)"
 
-log() { echo "$(date '+%F %T') ($script:${BASH_LINENO[0]}) $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 
 echo "$script $*"
 . utils/parse_options.sh

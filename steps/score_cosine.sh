@@ -27,7 +27,7 @@ enrol_dir=$2
 test_dir=$3
 scores=$4
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 start=$(date +%s)
 enrol_scp=$enrol_dir/xvector.scp
 $enrol_spk && enrol_scp=$enrol_dir/spk_xvector.scp

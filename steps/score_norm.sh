@@ -37,7 +37,7 @@ test_dir=$4
 cohort_dir=$5
 scores_out=$6
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 start=$(date +%s)
 case $method in znorm|tnorm|snorm|asnorm) ;; *) echo "$0: --method must be znorm, tnorm, snorm or asnorm, got '$method'" >&2; exit 1 ;; esac
 enrol_scp=$enrol_dir/xvector.scp

@@ -40,7 +40,7 @@ enrol_dir=$4
 test_dir=$5
 scores=$6
 
-log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 start=$(date +%s)
 case $plda_type in kaldi|simplified) ;; *) echo "$0: --plda-type must be kaldi or simplified, got '$plda_type'" >&2; exit 1 ;; esac
 enrol_scp=$enrol_dir/xvector.scp

@@ -72,7 +72,7 @@ def test_every_stage_output_exists_and_validates(tiny_run):
     assert all(0.0 <= float(e) <= 100.0 for _, e in eers)
     times = (exp / "stage_times.log").read_text()
     assert all(f"stage {n} " in times for n in range(8))
-    assert "Done in" in proc.stdout
+    assert "Done in" in proc.stdout + proc.stderr
 
 
 def test_rerun_skips_expensive_work(tiny_run):
