@@ -160,3 +160,41 @@ def test_embed_short_and_long(frames):
         "xvector_tdnn", feat_dim=20, embed_dim=8, channels=16, stats_channels=16
     ).eval()
     assert embed_utterance(model, np.zeros((frames, 20), np.float32), 200).shape == (8,)
+
+
+def test_periodic_eer_on_a_small_trial_list(tmp_path):
+    data = tmp_path / "data"
+    mats = make_feats_dir(data, n_spk=4, n_utt=4)
+    utts = sorted(mats)
+    lines = [
+        f"{a} {b} {'target' if a.split('-')[0] == b.split('-')[0] else 'nontarget'}"
+        for i, a in enumerate(utts)
+        for b in utts[i + 1 :]
+    ]
+    (tmp_path / "trials").write_text("\n".join(lines) + "\n")
+    cfg = resolve_config(
+        {
+            "model": "xvector_tdnn",
+            "model_conf": {"embed_dim": 16, "channels": 32, "stats_channels": 48},
+            "loss": "softmax",
+            "data": "synthetic",
+            "data_conf": {
+                "num_speakers": 8,
+                "utts_per_speaker": 8,
+                "feat_dim": 20,
+                "batch_size": 16,
+            },
+            "train_conf": {
+                "epochs": 2,
+                "eer_every": 1,
+                "eer_trials": str(tmp_path / "trials"),
+                "eer_data_dir": str(data),
+            },
+        }
+    )
+    train(cfg, tmp_path / "exp")
+    hist = torch.load(tmp_path / "exp" / "checkpoints" / "epoch_2.pt", weights_only=False)[
+        "history"
+    ]
+    assert [("eer" in h) for h in hist] == [True, True]
+    assert all(0.0 <= h["eer"] <= 100.0 for h in hist)
