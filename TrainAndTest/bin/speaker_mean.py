@@ -24,26 +24,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("out_dir")
     args = p.parse_args(argv)
 
-    import kaldiio
+    import numpy as np
 
     from Process_Data.data_dir import atomic_write, read_kv
     from TrainAndTest.embeddings import speaker_means
+    from TrainAndTest.io.embeddings import Embeddings, read_embeddings, write_embeddings
 
     spk2utt = read_kv(args.spk2utt, multi=True)
-    embeddings = dict(kaldiio.load_scp(args.xvector_scp))
-    means, counts = speaker_means(embeddings, spk2utt)
+    utt = read_embeddings(args.xvector_scp)
+    means, counts = speaker_means(dict(zip(utt.ids, utt.matrix)), spk2utt)
     if not means:
         print(f"speaker_mean: no speaker of {args.spk2utt} has an embedding", file=sys.stderr)
         return 1
     out = Path(args.out_dir)
-    ark, scp = out / "spk_xvector.ark", out / "spk_xvector.scp"
-    tmp_scp = out / ".spk_xvector.scp.tmp"
-    with kaldiio.WriteHelper(f"ark,scp:{ark},{tmp_scp}") as writer:
-        for spk in sorted(means):
-            writer(spk, means[spk])
-    tmp_scp.replace(scp)
+    spks = sorted(means)
+    write_embeddings(out / "spk_xvector", Embeddings(spks, np.stack([means[s] for s in spks])))
     with atomic_write(out / "num_utts.ark") as f:
-        for spk in sorted(counts):
+        for spk in spks:
             f.write(f"{spk} {counts[spk]}\n")
     print(f"speaker_mean: {len(means)} speakers", file=sys.stderr)
     return 0
