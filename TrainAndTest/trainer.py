@@ -490,8 +490,11 @@ def quick_eer(run: Run, data_dir: str, trials: str) -> float:
     """EER (%) of cosine scoring on a small trial list, embeddings of whole utterances."""
     import kaldiio
 
+    from Process_Data.egs import EgsOptions
+    from Process_Data.egs.make_egs import prepare_utterance
     from TrainAndTest.metrics.error_rates import compute_eer
 
+    frontend = EgsOptions(cmn_window=_training_cmn_window(run.cfg))  # score as trained
     feats = kaldiio.load_scp(str(Path(data_dir) / "feats.scp"))
     pairs, labels = [], []
     with open(trials) as f:
@@ -503,8 +506,22 @@ def quick_eer(run: Run, data_dir: str, trials: str) -> float:
     model.eval()
     cache: Dict[str, torch.Tensor] = {}
     for utt in {u for p in pairs for u in p}:
-        x = torch.from_numpy(np.asarray(feats[utt], dtype=np.float32))[None].to(run.device)
+        mat = prepare_utterance(feats[utt], None, frontend, utt)
+        x = torch.from_numpy(mat)[None].to(run.device)
         cache[utt] = torch.nn.functional.normalize(model(x).float(), dim=1)[0]
     scores = np.array([float(cache[a] @ cache[b]) for a, b in pairs])
     eer, _ = compute_eer(scores, np.array(labels))
     return 100.0 * eer
+
+
+def _training_cmn_window(cfg: Mapping[str, Any]) -> int:
+    """Sliding-CMN window the training features had: the egs' option, or data_conf's."""
+    dc = cfg["data_conf"]
+    if cfg["data"] == "egs" and dc.get("egs_dir"):
+        options = Path(dc["egs_dir"]) / "info" / "options"
+        if options.is_file():
+            for line in options.read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "cmn_window":
+                    return int(value)
+    return int(dc.get("cmn_window") or 0) if cfg["data"] == "onthefly" else 0

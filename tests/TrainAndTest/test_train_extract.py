@@ -198,3 +198,14 @@ def test_periodic_eer_on_a_small_trial_list(tmp_path):
     ]
     assert [("eer" in h) for h in hist] == [True, True]
     assert all(0.0 <= h["eer"] <= 100.0 for h in hist)
+
+
+def test_periodic_eer_uses_the_egs_cmn_window(tmp_path):
+    from TrainAndTest.trainer import _training_cmn_window
+
+    egs = tmp_path / "egs"
+    (egs / "info").mkdir(parents=True)
+    (egs / "info" / "options").write_text("min_len 100\ncmn_window 300\nuse_vad False\n")
+    assert _training_cmn_window({"data": "egs", "data_conf": {"egs_dir": str(egs)}}) == 300
+    assert _training_cmn_window({"data": "onthefly", "data_conf": {"cmn_window": 150}}) == 150
+    assert _training_cmn_window({"data": "synthetic", "data_conf": {"cmn_window": 150}}) == 0
