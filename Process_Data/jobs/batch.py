@@ -277,6 +277,15 @@ def _run(argv: List[str], timeout_s: float = 120) -> subprocess.CompletedProcess
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
+def query(argv: List[str]) -> Optional[subprocess.CompletedProcess]:
+    """Run a scheduler query/cancel command (squeue, qstat, scancel, ...) with a 60 s limit;
+    None when it cannot be run or times out (the caller polls again)."""
+    try:
+        return _run(argv, timeout_s=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def _submit(sched: Scheduler, argv: List[str]) -> str:
     """Run the submit command; return the array's job id."""
     try:

@@ -13,17 +13,9 @@ Example:
 from __future__ import annotations
 
 import re
-import subprocess
 from typing import Dict, List, Optional, Set, Tuple
 
-from Process_Data.jobs.batch import Scheduler, SubmitError
-
-
-def _run(argv: List[str]) -> Optional[subprocess.CompletedProcess]:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
+from Process_Data.jobs.batch import Scheduler, SubmitError, query
 
 
 class SgeScheduler(Scheduler):
@@ -57,7 +49,7 @@ class SgeScheduler(Scheduler):
 
     def queued(self, job_id: str, ids: List[int]) -> Optional[Set[int]]:
         """All of ``ids`` while ``qstat -j`` knows the job, none once it is gone."""
-        out = _run(["qstat", "-j", job_id])
+        out = query(["qstat", "-j", job_id])
         if out is None:
             return None
         if out.returncode == 0:
@@ -66,7 +58,7 @@ class SgeScheduler(Scheduler):
 
     def cancel(self, job_id: str) -> None:
         """``qdel <id>``."""
-        _run(["qdel", job_id])
+        query(["qdel", job_id])
 
     def describe_lost(self, job_id: str, ids: List[int]) -> Dict[int, str]:
         """SGE keeps nothing to ask once a job is gone (qacct may be off)."""

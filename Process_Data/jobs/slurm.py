@@ -15,23 +15,15 @@ Example:
 from __future__ import annotations
 
 import re
-import subprocess
 from typing import Dict, List, Optional, Set, Tuple
 
-from Process_Data.jobs.batch import Scheduler, SubmitError, compress_ids
+from Process_Data.jobs.batch import Scheduler, SubmitError, compress_ids, query
 
 #: squeue states of a task that has not finished yet.
 ACTIVE_STATES = {
     "PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "CONFIGURING", "REQUEUED",
     "REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED",
 }
-
-
-def _run(argv: List[str]) -> Optional[subprocess.CompletedProcess]:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 class SlurmScheduler(Scheduler):
@@ -63,7 +55,7 @@ class SlurmScheduler(Scheduler):
 
     def queued(self, job_id: str, ids: List[int]) -> Optional[Set[int]]:
         """Tasks of the array that squeue lists in an active state."""
-        out = _run(["squeue", "-h", "-r", "-j", job_id, "-o", "%K %T"])
+        out = query(["squeue", "-h", "-r", "-j", job_id, "-o", "%K %T"])
         if out is None:
             return None
         if out.returncode != 0:
@@ -77,11 +69,11 @@ class SlurmScheduler(Scheduler):
 
     def cancel(self, job_id: str) -> None:
         """``scancel <id>``."""
-        _run(["scancel", job_id])
+        query(["scancel", job_id])
 
     def describe_lost(self, job_id: str, ids: List[int]) -> Dict[int, str]:
         """State and exit code of each task from ``scontrol show job``."""
-        out = _run(["scontrol", "show", "job", job_id])
+        out = query(["scontrol", "show", "job", job_id])
         if out is None or out.returncode != 0:
             return {}
         about = {}
