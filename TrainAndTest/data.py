@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Optional, Tuple
+from typing import Any, Iterator, Mapping, Tuple
 
 import numpy as np
 import torch
@@ -144,34 +144,13 @@ class SyntheticData(TrainData):
 
 
 def build_train_data(
-    name: str,
-    conf: Mapping[str, Any],
-    seed: int = 0,
-    rank: int = 0,
-    world_size: int = 1,
-    num_workers: Optional[int] = None,
+    name: str, conf: Mapping[str, Any], seed: int = 0, rank: int = 0, world_size: int = 1
 ) -> TrainData:
-    """Build the data source ``name`` (``data`` in the config) from ``data_conf``."""
-    _register_optional_sources()
-    conf = dict(conf)
-    if num_workers is not None:
-        conf["num_workers"] = num_workers
-    cls = DATA_SOURCES.get(name)
-    import inspect
+    """Build the data source ``name`` (``data`` in the config) from ``data_conf``.
 
-    params = inspect.signature(cls.__init__).parameters
-    accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    kwargs = {k: v for k, v in conf.items() if accepts_any or k in params}
-    return cls(seed=seed, rank=rank, world_size=world_size, **kwargs)
+    Every source takes the whole ``data_conf`` and ignores the keys of the other sources.
+    """
+    # The egs / on-the-fly sources register on import; they import this module, so late.
+    import TrainAndTest.data_egs  # noqa: F401
 
-
-def _register_optional_sources() -> None:
-    """Import the modules that register the egs / on-the-fly sources (Process_Data.egs)."""
-    import importlib
-
-    for module in ("TrainAndTest.data_egs",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
+    return DATA_SOURCES.get(name)(seed=seed, rank=rank, world_size=world_size, **conf)
