@@ -492,25 +492,22 @@ def quick_eer(run: Run, data_dir: str, trials: str) -> float:
 
     from Process_Data.egs import EgsOptions
     from Process_Data.egs.make_egs import prepare_utterance
+    from TrainAndTest.embeddings import embed_utterance
+    from TrainAndTest.io.trials import read_trials
     from TrainAndTest.metrics.error_rates import compute_eer
 
     frontend = EgsOptions(cmn_window=_training_cmn_window(run.cfg))  # score as trained
     feats = kaldiio.load_scp(str(Path(data_dir) / "feats.scp"))
-    pairs, labels = [], []
-    with open(trials) as f:
-        for line in f:
-            a, b, t = line.split()
-            pairs.append((a, b))
-            labels.append(1 if t == "target" else 0)
+    pairs = read_trials(trials)
     model = run.ema if run.ema is not None else run.net.model
     model.eval()
-    cache: Dict[str, torch.Tensor] = {}
-    for utt in {u for p in pairs for u in p}:
+    emb = {}
+    for utt in set(pairs.enrol) | set(pairs.test):
         mat = prepare_utterance(feats[utt], None, frontend, utt)
-        x = torch.from_numpy(mat)[None].to(run.device)
-        cache[utt] = torch.nn.functional.normalize(model(x).float(), dim=1)[0]
-    scores = np.array([float(cache[a] @ cache[b]) for a, b in pairs])
-    eer, _ = compute_eer(scores, np.array(labels))
+        vec = embed_utterance(model, mat, device=run.device)
+        emb[utt] = vec / max(float(np.linalg.norm(vec)), 1e-12)
+    scores = np.array([float(emb[a] @ emb[b]) for a, b in zip(pairs.enrol, pairs.test)])
+    eer, _ = compute_eer(scores, pairs.labels)
     return 100.0 * eer
 
 
