@@ -158,7 +158,9 @@ def build(cfg: Mapping[str, Any], rank: int = 0, world: int = 1, device=None) ->
             net, device_ids=[device.index] if device.type == "cuda" else None
         )
     if tc["compile"]:
-        train_net = torch.compile(train_net)
+        # In place, the embedding network only: state_dict keys stay as they are, and the loss
+        # (whose margin the scheduler changes every step) stays eager instead of recompiling.
+        net.model.compile()
     return Run(
         cfg=cfg,
         data=data,
