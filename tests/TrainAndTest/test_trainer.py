@@ -1,6 +1,7 @@
 """Trainer on synthetic data with a tiny TDNN: learning, resume after a kill, DDP, AMP."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -151,3 +152,23 @@ def test_bf16_autocast_runs_on_cpu(tmp_path):
     hist = history(tmp_path / "exp")
     assert torch.isfinite(torch.tensor(hist[0]["train"]["loss"]))
     assert torch.load(final, weights_only=False)["model"]
+
+
+@pytest.mark.skipif(
+    not any(shutil.which(c) for c in ("cc", "gcc", "clang")),
+    reason="torch.compile needs a C compiler",
+)
+def test_compile_in_place_keeps_checkpoint_keys(tmp_path):
+    # compile wraps only the embedding network, in place: checkpoints load into a plain model,
+    # and the loss (with its scheduled margin) stays eager
+    cfg = resolve_config(
+        TINY,
+        ["--train_conf.compile", "true", "--train_conf.epochs", "1",
+         "--margin_scheduler", "{start: 0, end: 1, initial_margin: 0.0}"],
+    )  # fmt: skip
+    final = train(cfg, tmp_path / "exp")
+    state = torch.load(final, weights_only=False)["model"]
+    assert state and not any("_orig_mod" in k for k in state)
+    model = load_final_model(final)
+    assert model(torch.randn(2, 50, 20)).shape == (2, 16)
+    assert history(tmp_path / "exp")[0]["train"]["loss"] < 10
