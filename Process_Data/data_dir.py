@@ -43,6 +43,7 @@ UTT_FILES = (
     "utt2lang",
     "utt2uniq",
     "utt2warp",
+    "utt2domain",
 )
 #: Tables keyed by speaker id.
 SPK_FILES = ("spk2utt", "spk2gender", "cmvn.scp")

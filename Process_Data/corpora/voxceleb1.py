@@ -22,6 +22,9 @@ list                        data-dir file
 any ``--trials-list X.txt`` ``trials_X``
 ==========================  =====================
 
+A ``domain`` or ``corpus`` column in the meta file (minivox has one) gives ``utt2domain``
+(the source corpus of each utterance), which the back-end uses to centre embeddings per domain.
+
 A list whose utterances are all test speakers goes into the test dir; one that uses dev
 speakers too (Vox1-E/H) goes into ``<prefix>_all`` (dev + test), written only when needed.
 
@@ -106,6 +109,41 @@ def read_speaker_sets(meta) -> Tuple[Dict[str, str], Dict[str, str]]:
     return sets, genders
 
 
+def read_speaker_domains(meta) -> Dict[str, str]:
+    """Speaker -> domain (source corpus) from a meta file's ``domain`` or ``corpus`` column.
+
+    minivox' ``meta.csv`` names each speaker's source corpus (``sc``, ``az``, ...); the
+    back-end centres embeddings per domain with it (``utt2domain``). Returns ``{}`` when the
+    file has no such column (VoxCeleb's own meta).
+
+    Raises:
+        CorpusError: a row with the wrong number of fields or an empty domain (``meta:line``).
+    """
+    with open(meta, encoding="utf-8", newline="") as f:
+        lines = f.read().splitlines()
+    if not lines:
+        raise CorpusError(f"{meta}: empty")
+    delim = "\t" if "\t" in lines[0] else ","
+    rows = list(csv.reader(lines, delimiter=delim))
+    header = [h.strip().lower() for h in rows[0]]
+    i_dom = next((header.index(n) for n in ("domain", "corpus") if n in header), None)
+    i_spk = next((header.index(n) for n in ("speaker", "voxceleb1 id", "voxceleb2 id", "id")
+                  if n in header), None)  # fmt: skip
+    if i_dom is None or i_spk is None:
+        return {}
+    domains: Dict[str, str] = {}
+    for lineno, row in enumerate(rows[1:], 2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != len(header):
+            raise CorpusError(f"{meta}:{lineno}: {len(row)} fields, header has {len(header)}")
+        dom = row[i_dom].strip()
+        if not dom or any(c.isspace() for c in dom):
+            raise CorpusError(f"{meta}:{lineno}: domain '{row[i_dom]}' is empty or has spaces")
+        domains[row[i_spk].strip()] = dom
+    return domains
+
+
 def _find_lists(root: Path, extra: Sequence[str]) -> List[Tuple[Path, str]]:
     """(list path, trials file name) for the lists present, ``trials`` first."""
     found: List[Tuple[Path, str]] = []
@@ -127,7 +165,7 @@ def _find_lists(root: Path, extra: Sequence[str]) -> List[Tuple[Path, str]]:
     for d in dirs:
         if d.is_dir():
             for p in sorted(d.glob("test_*.txt")):
-                found.append((p, "trials_" + p.stem[len("test_"):]))
+                found.append((p, "trials_" + p.stem[len("test_") :]))
     for x in extra:
         p = Path(x)
         if not p.is_file():
@@ -193,10 +231,13 @@ def prepare_voxceleb1(
     root = Path(root)
     files = scan_vox_layout(root / "wav")
     log(f"{root}/wav: {len(files)} audio files")
-    meta_path = Path(meta) if meta else next(
-        (root / n for n in ("meta.csv", "vox1_meta.csv") if (root / n).is_file()), None
+    meta_path = (
+        Path(meta)
+        if meta
+        else next((root / n for n in ("meta.csv", "vox1_meta.csv") if (root / n).is_file()), None)
     )
     sets, genders = read_speaker_sets(meta_path) if meta_path else ({}, {})
+    domains = read_speaker_domains(meta_path) if meta_path else {}
     speakers = sorted({rel.split("/")[0] for rel in files})
     if test_speakers:
         test = {fields[0] for _, fields in read_lines(test_speakers)}
@@ -239,5 +280,7 @@ def prepare_voxceleb1(
             {u: utt2path[u] for u in utts}, {u: utt2spk[u] for u in utts},
             durs, genders, sample_rate,
         )  # fmt: skip
+        if domains and all(utt2spk[u] in domains for u in utts):
+            tables["utt2domain"] = {u: domains[utt2spk[u]] for u in utts}
         out[part] = write_data_dir(Path(out_dir) / f"{prefix}_{part}", tables, per_dir[part], log)
     return out

@@ -9,7 +9,11 @@ import pytest
 
 from Process_Data.audio import AudioReader
 from Process_Data.corpora.common import CorpusError
-from Process_Data.corpora.voxceleb1 import prepare_voxceleb1, read_speaker_sets
+from Process_Data.corpora.voxceleb1 import (
+    prepare_voxceleb1,
+    read_speaker_domains,
+    read_speaker_sets,
+)
 from Process_Data.data_dir import DataDirError, read_kv, validate_data_dir
 
 
@@ -30,9 +34,7 @@ def vox(tmp_path, write_tone):
         "speaker,gender,corpus,set,utterances\ns1,m,x,dev,2\ns2,f,x,test,2\ns3,m,x,test,1\n"
     )
     (root / "trials").mkdir()
-    (root / "trials/test.txt").write_text(
-        "1 s2/a/1.flac s2/c/3.flac\n0 s2/a/1.flac s3/a/1.flac\n"
-    )
+    (root / "trials/test.txt").write_text("1 s2/a/1.flac s2/c/3.flac\n0 s2/a/1.flac s3/a/1.flac\n")
     (root / "trials/test_x.txt").write_text("0 s3/a/1.flac s2/c/3.flac\n")
     return root
 
@@ -47,6 +49,7 @@ def test_tiny_tree_known_output(vox, tmp_path):
     assert (dev / "utt2dur").read_text() == "s1-a-1 0.500\ns1-b-2 0.250\n"
     assert (test / "spk2utt").read_text() == "s2 s2-a-1 s2-c-3\ns3 s3-a-1\n"
     assert (test / "spk2gender").read_text() == "s2 f\ns3 m\n"
+    assert (test / "utt2domain").read_text() == "s2-a-1 x\ns2-c-3 x\ns3-a-1 x\n"  # corpus column
     assert (test / "utt2dur").read_text() == "s2-a-1 0.500\ns2-c-3 1.000\ns3-a-1 0.500\n"
     assert (test / "trials").read_text() == "s2-a-1 s2-c-3 target\ns2-a-1 s3-a-1 nontarget\n"
     assert (test / "trials_x").read_text() == "s3-a-1 s2-c-3 nontarget\n"
@@ -106,6 +109,10 @@ def test_meta_errors(tmp_path):
         read_speaker_sets(p)
     p.write_text("VoxCeleb1 ID\tVGGFace1 ID\tGender\tNationality\tSet\nid1\tX\tm\tUSA\ttest\n")
     assert read_speaker_sets(p) == ({"id1": "test"}, {"id1": "m"})
+    assert read_speaker_domains(p) == {}  # VoxCeleb's meta has no domain column
+    p.write_text("speaker,corpus,set\na,sc,dev\nb,,test\n")
+    with pytest.raises(CorpusError, match=r"meta.csv:3: domain '' is empty"):
+        read_speaker_domains(p)
 
 
 @pytest.mark.shared_data
@@ -115,6 +122,9 @@ def test_minivox(shared_data, tmp_path):
     test = validate_data_dir(out["test"], no_feats=True)
     assert len(dev.speakers) == 297 and len(test.speakers) == 60
     assert len(dev.utts) + len(test.utts) == 10352
+    domains = read_kv(out["test"] / "utt2domain")
+    assert sorted(set(domains.values())) == ["az", "rav", "sc", "ur"]
+    assert all(domains[u] == u.split("_")[0] for u in domains)  # minivox ids carry the corpus
     trials = (out["test"] / "trials").read_text().splitlines()
     assert len(trials) == 9042
     for name in ("az", "rav", "sc", "ur"):
