@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Centre embeddings per domain: subtract, from each (length-normalised) embedding, the mean of
+# the training embeddings of its domain (<data>/utt2domain, e.g. the source corpus).
+# Output: <out-dir>/xvector.{ark,scp}, spk_xvector.{ark,scp}, num_utts.ark; log in <out-dir>/log/.
+set -euo pipefail
+
+cmd=run.pl            # job backend ($train_cmd from cmd.sh)
+length_norm=true      # length-normalise before taking and subtracting the means
+help_message="Usage: $0 [options] <train-data-dir> <train-xvector-dir> <data-dir> <xvector-dir> <out-dir>
+ e.g.: $0 data/minivox_dev exp/ecapa/xvectors_minivox_dev data/minivox_test exp/ecapa/xvectors_minivox_test exp/ecapa/xvectors_minivox_test_dc
+Both data dirs need utt2domain (local/make_voxceleb1.sh writes it when the meta file has a
+domain or corpus column).
+Options:
+  --cmd <cmd>                job backend (default run.pl)
+  --length-norm <bool>       length-normalise first (default true)"
+
+echo "$0 $*"
+. utils/parse_options.sh
+
+if [ $# -ne 5 ]; then
+  printf '%s\n' "$help_message" >&2
+  exit 1
+fi
+train_data=$1
+train_dir=$2
+data=$3
+dir=$4
+out=$5
+
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
+case $length_norm in true|false) ;; *) echo "$0: --length-norm must be true or false, got '$length_norm'" >&2; exit 1 ;; esac
+for f in "$train_data/utt2domain" "$train_dir/xvector.scp" "$data/utt2domain" "$data/spk2utt" "$dir/xvector.scp"; do
+  [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
+done
+mkdir -p "$out/log"
+log "centring $dir per domain of $data/utt2domain (means from $train_dir) -> $out"
+$cmd "$out/log/center_embeddings.log" \
+  python -m TrainAndTest.bin.center_embeddings --length-norm "$length_norm" \
+    --spk2utt "$data/spk2utt" "$train_data/utt2domain" "$train_dir/xvector.scp" \
+    "$data/utt2domain" "$dir/xvector.scp" "$out" \
+  || { echo "$0: centring failed; see $out/log/center_embeddings.log" >&2; tail -n 5 "$out/log/center_embeddings.log" >&2; exit 1; }
+tail -n 1 "$out/log/center_embeddings.log" >&2
