@@ -9,6 +9,11 @@ Usage:
 ivector-compute-lda / ivector-compute-plda in Kaldi's VoxCeleb recipe. ``simplified``:
 SIDEKIT/SpeechBrain PLDA (use ``--lda-dim 0 --length-norm false`` for SpeechBrain's chain).
 Only utterances in both the embeddings and utt2spk are used (the counts are logged).
+
+Domain adaptation (``--utt2domain data/train/utt2domain --adapt-domain rav --domain-weight 3``):
+the training utterances of the target domain count ``W`` times in the LDA and PLDA statistics,
+so the within- and between-speaker covariances lean towards that domain's (interpolating the
+out-of-domain and in-domain estimates, as Kaldi's PLDA adaptation does with in-domain data).
 """
 
 from __future__ import annotations
@@ -35,7 +40,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--length-norm", type=_bool, default=True)
     p.add_argument("--num-em-iters", type=int, default=10)
     p.add_argument("--rank-f", type=int, default=100)
+    p.add_argument("--utt2domain", default="", help="domain of each training utterance")
+    p.add_argument("--adapt-domain", default="", help="domain whose utterances are up-weighted")
+    p.add_argument("--domain-weight", type=int, default=1, help="times each counts (>= 1)")
     args = p.parse_args(argv)
+    if args.domain_weight < 1:
+        p.error(f"--domain-weight must be >= 1, got {args.domain_weight}")
+    if args.adapt_domain and not args.utt2domain:
+        p.error("--adapt-domain needs --utt2domain")
 
     from Process_Data.data_dir import DataDirError, read_kv
     from TrainAndTest.backend.pipeline import PldaBackend
@@ -49,6 +61,16 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"{args.utt2spk} ({len(utt2spk)} utterances)", file=sys.stderr)
         if not keep:
             raise EmbeddingError(f"no embedding id of {args.embeddings} is in {args.utt2spk}")
+        if args.adapt_domain and args.domain_weight > 1:
+            utt2domain = read_kv(args.utt2domain)
+            inside = [i for i in keep if utt2domain.get(emb.ids[i]) == args.adapt_domain]
+            if not inside:
+                raise EmbeddingError(
+                    f"{args.utt2domain}: no training utterance of domain '{args.adapt_domain}'"
+                )
+            keep += inside * (args.domain_weight - 1)
+            print(f"train_plda: {len(inside)} utterances of domain '{args.adapt_domain}' count "
+                  f"{args.domain_weight} times", file=sys.stderr)  # fmt: skip
         labels = [utt2spk[emb.ids[i]] for i in keep]
         backend = PldaBackend(args.plda_type, args.lda_dim, args.length_norm,
                               args.num_em_iters, args.rank_f).fit(emb.matrix[keep], labels)

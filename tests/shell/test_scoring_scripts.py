@@ -14,8 +14,10 @@ import pytest
 def _fake_cmd(tmp_path):
     """A minimal run.pl stand-in: `cmd LOG command...` runs the command into LOG."""
     p = tmp_path / "local_cmd.sh"
-    p.write_text('#!/usr/bin/env bash\nlog=$1; shift; mkdir -p "$(dirname "$log")"\n'
-                 'bash -c "$*" > "$log" 2>&1\n')
+    p.write_text(
+        '#!/usr/bin/env bash\nlog=$1; shift; mkdir -p "$(dirname "$log")"\n'
+        'bash -c "$*" > "$log" 2>&1\n'
+    )
     p.chmod(p.stat().st_mode | stat.S_IEXEC)
     return str(p)
 
@@ -41,8 +43,9 @@ def setup(tmp_path):
     _write_dir(tmp_path / "xv_test", test_ids, test)
     spk_ids = [f"tr{s:02d}" for s in range(30)]
     spk_means = train.reshape(30, 4, dim).mean(axis=1)
-    with kaldiio.WriteHelper(f"ark,scp:{tmp_path}/xv_train/spk_xvector.ark,"
-                             f"{tmp_path}/xv_train/spk_xvector.scp") as w:
+    with kaldiio.WriteHelper(
+        f"ark,scp:{tmp_path}/xv_train/spk_xvector.ark,{tmp_path}/xv_train/spk_xvector.scp"
+    ) as w:
         for k, v in zip(spk_ids, spk_means):
             w(k, v.astype(np.float32))
     data = tmp_path / "data_train"
@@ -74,48 +77,141 @@ def _eer(stdout):
 def test_cosine_plda_norm_scripts(setup, repo, recipe_env):
     t = setup
     cmd = _fake_cmd(t)
-    r = _run(["steps/score_cosine.sh", "--cmd", cmd, str(t / "trials"), str(t / "xv_test"),
-              str(t / "xv_test"), str(t / "scores" / "cosine")], repo, recipe_env)
+    r = _run(
+        [
+            "steps/score_cosine.sh",
+            "--cmd",
+            cmd,
+            str(t / "trials"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "scores" / "cosine"),
+        ],
+        repo,
+        recipe_env,
+    )
     eer_cos = _eer(r.stdout)
     assert "minDCF(0.01): " in r.stdout
     assert len((t / "scores" / "cosine").read_text().splitlines()) == 780
     assert (t / "scores" / "log" / "score_cosine.cosine.log").exists()
 
-    r = _run(["steps/score_plda.sh", "--cmd", cmd, "--lda-dim", "8", str(t / "data_train"),
-              str(t / "xv_train"), str(t / "trials"), str(t / "xv_test"), str(t / "xv_test"),
-              str(t / "scores" / "plda")], repo, recipe_env)
+    r = _run(
+        [
+            "steps/score_plda.sh",
+            "--cmd",
+            cmd,
+            "--lda-dim",
+            "8",
+            str(t / "data_train"),
+            str(t / "xv_train"),
+            str(t / "trials"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "scores" / "plda"),
+        ],
+        repo,
+        recipe_env,
+    )
     eer_plda = _eer(r.stdout)
     backend = t / "xv_train" / "plda_kaldi_lda8_lntrue_it10_r100.npz"
     assert backend.exists()
     assert eer_cos < 15 and eer_plda < 15  # well-separated synthetic speakers
     # A rerun reuses the trained back-end.
     mtime = backend.stat().st_mtime_ns
-    r = _run(["steps/score_plda.sh", "--cmd", cmd, "--lda-dim", "8", str(t / "data_train"),
-              str(t / "xv_train"), str(t / "trials"), str(t / "xv_test"), str(t / "xv_test"),
-              str(t / "scores" / "plda")], repo, recipe_env)
+    r = _run(
+        [
+            "steps/score_plda.sh",
+            "--cmd",
+            cmd,
+            "--lda-dim",
+            "8",
+            str(t / "data_train"),
+            str(t / "xv_train"),
+            str(t / "trials"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "scores" / "plda"),
+        ],
+        repo,
+        recipe_env,
+    )
     assert "up to date" in r.stdout + r.stderr and backend.stat().st_mtime_ns == mtime
 
-    r = _run(["steps/score_norm.sh", "--cmd", cmd, "--top-k", "10", str(t / "trials"),
-              str(t / "scores" / "cosine"), str(t / "xv_test"), str(t / "xv_test"),
-              str(t / "xv_train"), str(t / "scores" / "cosine_asnorm")], repo, recipe_env)
+    r = _run(
+        [
+            "steps/score_norm.sh",
+            "--cmd",
+            cmd,
+            "--top-k",
+            "10",
+            str(t / "trials"),
+            str(t / "scores" / "cosine"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "xv_train"),
+            str(t / "scores" / "cosine_asnorm"),
+        ],
+        repo,
+        recipe_env,
+    )
     assert _eer(r.stdout) <= eer_cos + 2.0
     assert len((t / "scores" / "cosine_asnorm").read_text().splitlines()) == 780
 
-    r = _run(["steps/score_norm.sh", "--cmd", cmd, "--method", "snorm", "--plda", str(backend),
-              "--cohort-spk", "false", str(t / "trials"), str(t / "scores" / "plda"),
-              str(t / "xv_test"), str(t / "xv_test"), str(t / "xv_train"),
-              str(t / "scores" / "plda_snorm")], repo, recipe_env)
+    r = _run(
+        [
+            "steps/score_norm.sh",
+            "--cmd",
+            cmd,
+            "--method",
+            "snorm",
+            "--plda",
+            str(backend),
+            "--cohort-spk",
+            "false",
+            str(t / "trials"),
+            str(t / "scores" / "plda"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "xv_train"),
+            str(t / "scores" / "plda_snorm"),
+        ],
+        repo,
+        recipe_env,
+    )
     assert _eer(r.stdout) <= eer_plda + 2.0
-    r = _run(["steps/score_norm.sh", "--method", "xnorm", "a", "b", "c", "d", "e", "f"], repo,
-             recipe_env, check=False)
+    r = _run(
+        ["steps/score_norm.sh", "--method", "xnorm", "a", "b", "c", "d", "e", "f"],
+        repo,
+        recipe_env,
+        check=False,
+    )
     assert r.returncode == 1 and "--method must be" in r.stderr
 
     # compute_metrics with figures and RESULTS.md
-    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(t / "trials"),
-              str(t / "scores" / "plda"), "--det", str(t / "det.png"), "--hist",
-              str(t / "hist.png"), "--results", str(t / "RESULTS.md"), "--thresholds",
-              "--tsne", str(t / "tsne.png"), "--embeddings", str(t / "xv_train"),
-              "--utt2spk", str(t / "data_train" / "utt2spk")], repo, recipe_env)
+    r = _run(
+        [
+            "python",
+            "-m",
+            "TrainAndTest.bin.compute_metrics",
+            str(t / "trials"),
+            str(t / "scores" / "plda"),
+            "--det",
+            str(t / "det.png"),
+            "--hist",
+            str(t / "hist.png"),
+            "--results",
+            str(t / "RESULTS.md"),
+            "--thresholds",
+            "--tsne",
+            str(t / "tsne.png"),
+            "--embeddings",
+            str(t / "xv_train"),
+            "--utt2spk",
+            str(t / "data_train" / "utt2spk"),
+        ],
+        repo,
+        recipe_env,
+    )
     assert "| FAR 1% |" in r.stdout
     for f in ("det.png", "hist.png", "tsne.png"):
         assert (t / f).read_bytes()[:4] == b"\x89PNG"
@@ -127,14 +223,38 @@ def test_missing_embeddings_and_bad_options(setup, repo, recipe_env):
     cmd = _fake_cmd(t)
     with open(t / "trials", "a") as f:
         f.write("te00-u0 nobody-1 nontarget\nghost-2 te00-u1 target\n")
-    r = _run(["steps/score_cosine.sh", "--cmd", cmd, str(t / "trials"), str(t / "xv_test"),
-              str(t / "xv_test"), str(t / "scores" / "cosine")], repo, recipe_env, check=False)
+    r = _run(
+        [
+            "steps/score_cosine.sh",
+            "--cmd",
+            cmd,
+            str(t / "trials"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "scores" / "cosine"),
+        ],
+        repo,
+        recipe_env,
+        check=False,
+    )
     assert r.returncode != 0
     assert "2 of 782 trials" in r.stderr and "ghost-2, nobody-1" in r.stderr
     assert not (t / "scores" / "cosine").exists()
-    r = _run(["steps/score_cosine.sh", "--cmd", cmd, "--allow-missing", "true",
-              str(t / "trials"), str(t / "xv_test"), str(t / "xv_test"),
-              str(t / "scores" / "cosine")], repo, recipe_env)
+    r = _run(
+        [
+            "steps/score_cosine.sh",
+            "--cmd",
+            cmd,
+            "--allow-missing",
+            "true",
+            str(t / "trials"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "scores" / "cosine"),
+        ],
+        repo,
+        recipe_env,
+    )
     assert len((t / "scores" / "cosine").read_text().splitlines()) == 780
     assert "EER: " in r.stdout and "dropped 2" in r.stderr
     r = _run(["steps/score_cosine.sh", "--no-such-option", "1"], repo, recipe_env, check=False)
@@ -146,24 +266,55 @@ def test_missing_embeddings_and_bad_options(setup, repo, recipe_env):
 def test_compute_metrics_rejects_nan(tmp_path, repo, recipe_env):
     (tmp_path / "trials").write_text("1 a b\n0 a c\n")
     (tmp_path / "scores").write_text("a b 0.5\na c NaN\n")
-    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(tmp_path / "trials"),
-              str(tmp_path / "scores")], repo, recipe_env, check=False)
+    r = _run(
+        [
+            "python",
+            "-m",
+            "TrainAndTest.bin.compute_metrics",
+            str(tmp_path / "trials"),
+            str(tmp_path / "scores"),
+        ],
+        repo,
+        recipe_env,
+        check=False,
+    )
     assert r.returncode == 1
     assert f"{tmp_path / 'scores'}:2: score is NaN" in r.stderr
     (tmp_path / "scores").write_text("a b 0.5\na c -0.5\n")
-    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(tmp_path / "trials"),
-              str(tmp_path / "scores")], repo, recipe_env)
+    r = _run(
+        [
+            "python",
+            "-m",
+            "TrainAndTest.bin.compute_metrics",
+            str(tmp_path / "trials"),
+            str(tmp_path / "scores"),
+        ],
+        repo,
+        recipe_env,
+    )
     assert r.stdout.splitlines()[0].startswith("EER: 0.00%")
     assert "minDCF(0.01): 0.0000" in r.stdout
 
 
-@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "utils" / "run.pl").exists(),
-                    reason="utils/run.pl not present")
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[2] / "utils" / "run.pl").exists(),
+    reason="utils/run.pl not present",
+)
 def test_score_cosine_with_run_pl(setup, repo, recipe_env):
     t = setup
-    r = _run(["steps/score_cosine.sh", "--cmd", "utils/run.pl", str(t / "trials"),
-              str(t / "xv_test"), str(t / "xv_test"), str(t / "scores" / "c2")], repo,
-             recipe_env)
+    r = _run(
+        [
+            "steps/score_cosine.sh",
+            "--cmd",
+            "utils/run.pl",
+            str(t / "trials"),
+            str(t / "xv_test"),
+            str(t / "xv_test"),
+            str(t / "scores" / "c2"),
+        ],
+        repo,
+        recipe_env,
+    )
     assert "EER: " in r.stdout
 
 
@@ -176,14 +327,110 @@ def test_calibrate_then_cllr(tmp_path, repo, recipe_env):
     (tmp_path / "trials").write_text(trials)
     (tmp_path / "scores").write_text("".join(f"e{i} t{i} {s}\n" for i, s in enumerate(raw)))
     out = tmp_path / "llr"
-    _run(["python", "-m", "TrainAndTest.bin.calibrate", str(tmp_path / "trials"),
-          str(tmp_path / "scores"), str(tmp_path / "scores"), str(out), "--save",
-          str(tmp_path / "cal.npz")], repo, recipe_env)
-    r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", "--calibrated",
-              str(tmp_path / "trials"), str(out)], repo, recipe_env)
+    _run(
+        [
+            "python",
+            "-m",
+            "TrainAndTest.bin.calibrate",
+            str(tmp_path / "trials"),
+            str(tmp_path / "scores"),
+            str(tmp_path / "scores"),
+            str(out),
+            "--save",
+            str(tmp_path / "cal.npz"),
+        ],
+        repo,
+        recipe_env,
+    )
+    r = _run(
+        [
+            "python",
+            "-m",
+            "TrainAndTest.bin.compute_metrics",
+            "--calibrated",
+            str(tmp_path / "trials"),
+            str(out),
+        ],
+        repo,
+        recipe_env,
+    )
     cllr = float(next(ln for ln in r.stdout.splitlines() if ln.startswith("Cllr:")).split()[1])
-    r0 = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", "--calibrated",
-               str(tmp_path / "trials"), str(tmp_path / "scores")], repo, recipe_env)
+    r0 = _run(
+        [
+            "python",
+            "-m",
+            "TrainAndTest.bin.compute_metrics",
+            "--calibrated",
+            str(tmp_path / "trials"),
+            str(tmp_path / "scores"),
+        ],
+        repo,
+        recipe_env,
+    )
     cllr0 = float(next(ln for ln in r0.stdout.splitlines() if ln.startswith("Cllr:")).split()[1])
     assert cllr < 0.5 < cllr0  # separable classes: calibrated Cllr well below 1
     assert "actDCF(0.01): " in r.stdout
+
+
+def test_domain_adapted_plda_and_centring(tmp_path, repo, recipe_env):
+    # Domain b has large session variability in 3 dimensions; a PLDA trained mostly on domain
+    # a treats them as speaker dimensions. Up-weighting b's training speakers fixes that.
+    rng = np.random.default_rng(0)
+    dim = 12
+
+    def speakers(prefix, n, per, noise):
+        c = rng.normal(size=(n, dim)) * 2
+        ids = [f"{prefix}{s:02d}-u{u}" for s in range(n) for u in range(per)]
+        return ids, c[np.repeat(np.arange(n), per)] + rng.normal(size=(n * per, dim)) * noise
+
+    noise_b = np.ones(dim)
+    noise_b[:3] = 4.0
+    ids_a, xa = speakers("a", 40, 6, np.ones(dim))
+    ids_b, xb = speakers("b", 10, 6, noise_b)
+    ids_t, xt = speakers("t", 10, 6, noise_b)
+    _write_dir(tmp_path / "xv_train", ids_a + ids_b, np.concatenate([xa, xb]))
+    _write_dir(tmp_path / "xv_test", ids_t, xt)
+    train, test = tmp_path / "data_train", tmp_path / "data_test"
+    for d, ids, dom in ((train, ids_a + ids_b, None), (test, ids_t, "b")):
+        d.mkdir()
+        ids = sorted(ids)
+        (d / "utt2spk").write_text("".join(f"{u} {u.split('-')[0]}\n" for u in ids))
+        spks = sorted({u.split("-")[0] for u in ids})
+        (d / "spk2utt").write_text(
+            "".join(f"{s} {' '.join(u for u in ids if u.startswith(s + '-'))}\n" for s in spks)
+        )
+        (d / "utt2domain").write_text("".join(f"{u} {dom or u[0]}\n" for u in ids))
+    trials = tmp_path / "trials"
+    trials.write_text("".join(
+        f"{ids_t[a]} {ids_t[b]} {'target' if ids_t[a][:3] == ids_t[b][:3] else 'nontarget'}\n"
+        for a in range(60) for b in range(a + 1, 60)
+    ))  # fmt: skip
+    r = _run(["utils/trials_domain.sh", str(trials), str(test / "utt2domain")], repo, recipe_env)
+    assert r.stdout == "b\n"
+    mixed = tmp_path / "mixed_trials"
+    mixed.write_text(f"{ids_t[0]} {ids_a[0]} nontarget\n")
+    r = _run(["utils/trials_domain.sh", str(mixed), str(test / "utt2domain")], repo, recipe_env)
+    assert r.stdout == ""  # ids_a[0] has no domain in the test table
+
+    cmd = _fake_cmd(tmp_path)
+    common = ["steps/score_plda.sh", "--cmd", cmd, "--lda-dim", "0"]
+    args = [str(train), str(tmp_path / "xv_train"), str(trials), str(tmp_path / "xv_test"),
+            str(tmp_path / "xv_test")]  # fmt: skip
+    eer_plain = _eer(_run(common + args + [str(tmp_path / "plain")], repo, recipe_env).stdout)
+    r = _run(common + ["--adapt-domain", "b", "--domain-weight", "3"] + args
+             + [str(tmp_path / "adapted")], repo, recipe_env)  # fmt: skip
+    eer_adapted = _eer(r.stdout)
+    assert (tmp_path / "xv_train" / "plda_kaldi_lda0_lntrue_it10_r100_bx3.npz").is_file()
+    assert eer_adapted < 0.8 * eer_plain, (eer_plain, eer_adapted)
+    r = _run(common + ["--adapt-domain", "b", "--domain-weight", "x"] + args
+             + [str(tmp_path / "bad")], repo, recipe_env, check=False)  # fmt: skip
+    assert r.returncode == 1 and "--domain-weight must be a positive integer, got 'x'" in r.stderr
+
+    out = tmp_path / "xv_test_dc"
+    _run(["steps/center_embeddings.sh", "--cmd", cmd, str(train), str(tmp_path / "xv_train"),
+          str(test), str(tmp_path / "xv_test"), str(out)], repo, recipe_env)  # fmt: skip
+    got = kaldiio.load_scp(str(out / "xvector.scp"))
+    unit = xb / np.linalg.norm(xb, axis=1, keepdims=True)
+    want = xt[0] / np.linalg.norm(xt[0]) - unit.mean(axis=0)
+    assert np.allclose(got[sorted(ids_t)[0]], want, atol=1e-5)
+    assert (out / "spk_xvector.scp").is_file() and (out / "num_utts.ark").is_file()
