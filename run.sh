@@ -23,11 +23,14 @@ feat_type=fbank          # fbank | mfcc | spect
 use_vad=false            # energy VAD (needs a C0/energy column: mfcc; see README)
 cmn_window=300           # sliding CMN window of egs and extraction (0: off)
 augment=none             # none | offline | online
+speed_perturb=false      # add 0.9x and 1.1x speed copies of the training set as new speakers
 train_config=conf/train/demo.yaml   # exp dir is exp/<config name>
 train_overrides=""       # extra trainer options, e.g. "--train_conf.epochs 2"
 min_frames=100           # egs chunk lengths (frames); utterances shorter than min_frames are dropped
 max_frames=200
 num_repeats=2            # egs passes over the training data
+plda_lda_dim=0           # LDA dimension before PLDA (0: none)
+domain_weight=3          # _dc systems: the trial list's domain counts this often in PLDA training
 nj=4                     # parallel jobs
 gpus=0                   # GPUs for training (0: CPU)
 use_gpu_extract=false    # extract embeddings on GPUs
@@ -45,6 +48,7 @@ Options (defaults at the top of $0):
   --corpus <name>            demo | voxceleb | cnceleb | voxceleb-layout (with --data-root)
   --feat-type <type>         fbank | mfcc | spect
   --augment <how>            none | offline | online
+  --speed-perturb <bool>     0.9x/1.1x speed copies as new training speakers (default false)
   --train-config <yaml>      conf/train/*.yaml;  --train-overrides \"--key.sub value ...\"
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
@@ -147,12 +151,30 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   stage_done 1
 fi
 
+case "$speed_perturb" in true|false) ;; *) echo "$0: --speed-perturb must be true or false, got '$speed_perturb'" >&2; exit 1 ;; esac
+# The training set of the egs (or of the on-the-fly loader): clean [+ speed copies] [+ augmented]
 egs_train_set=$train_set
-if [ "$augment" = offline ]; then
-  egs_train_set=${train_set}_combined
-fi
+$speed_perturb && egs_train_set=${train_set}_sp
+[ "$augment" = offline ] && egs_train_set=${egs_train_set}_combined
+[ "$egs_train_set" = "${train_set}_sp" ] && egs_train_set=${train_set}_sp_combined
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  log "Stage 2: augmentation ($augment): $data/$train_set -> $data/$egs_train_set"
+  log "Stage 2: augmentation ($augment, speed perturbation $speed_perturb): $data/$train_set -> $data/$egs_train_set"
+  parts=("$data/$train_set")
+  if $speed_perturb; then
+    for factor in 0.9 1.1; do
+      sp=${train_set}_sp$factor
+      if [ ! -f "$data/$sp/feats.scp" ]; then  # speakers become sp<factor>-<spk>: new classes
+        utils/data/perturb_data_dir_speed.sh "$factor" "$data/$train_set" "$data/$sp"
+      fi
+      "$feat_script" --nj "$nj" --cmd "$train_cmd" "${feat_opt[@]}" --write-utt2num-frames true \
+        "$data/$sp" "$exp/make_$feat_type/$sp" "$data/$sp/data"
+      if $use_vad; then
+        steps/compute_vad_decision.sh --nj "$nj" --cmd "$train_cmd" "$data/$sp" \
+          "$exp/make_vad/$sp" "$data/$sp/data"
+      fi
+      parts+=("$data/$sp")
+    done
+  fi
   if [ "$augment" = offline ]; then
     steps/augment_data_dir.sh --rirs-root "$rirs_root" --musan-root "$musan_root" \
       --subset-factor 2 "$data/$train_set" "$data/${train_set}_aug"
@@ -162,9 +184,13 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       echo "$0: --use-vad with --augment offline is not supported; use --augment online" >&2
       exit 1
     fi
-    utils/combine_data.sh "$data/$egs_train_set" "$data/$train_set" "$data/${train_set}_aug"
+    parts+=("$data/${train_set}_aug")
+  fi
+  if [ ${#parts[@]} -gt 1 ]; then
+    utils/combine_data.sh "$data/$egs_train_set" "${parts[@]}"
     utils/validate_data_dir.sh "$data/$egs_train_set"
-  elif [ "$augment" = online ]; then
+  fi
+  if [ "$augment" = online ]; then
     mkdir -p "$expdir"
     cat > "$expdir/augment.yaml.tmp" <<EOF
 # online augmentation chain written by run.sh stage 2
@@ -188,7 +214,7 @@ egs=$exp/egs_${egs_train_set}
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   log "Stage 3: egs: $data/$egs_train_set -> $egs"
   if [ "$augment" = online ]; then
-    log "online augmentation chunks $data/$train_set/wav.scp while training: no egs"
+    log "online augmentation chunks $data/$egs_train_set/wav.scp while training: no egs"
   else
     steps/make_egs.sh --cmd "$train_cmd" --min-len "$min_frames" \
       --min-frames "$min_frames" --max-frames "$max_frames" --num-repeats "$num_repeats" \
@@ -201,7 +227,7 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   log "Stage 4: training: $train_config -> $expdir/final.pt"
   data_opts=(--data egs --data_conf.egs_dir "$egs")
   if [ "$augment" = online ]; then
-    data_opts=(--data onthefly --data_conf.data_dir "$data/$train_set" --data_conf.source wav
+    data_opts=(--data onthefly --data_conf.data_dir "$data/$egs_train_set" --data_conf.source wav
                --data_conf.augment "$expdir/augment.yaml")
   fi
   # shellcheck disable=SC2086
@@ -234,19 +260,42 @@ score_lists() {
   return 0
 }
 
+# Domain-centred systems (suffix _dc) when every set has utt2domain (minivox: source corpus).
+domain_sets=""
+for set in $train_set $test_sets; do
+  [ -f "$data/$set/utt2domain" ] || { domain_sets=""; break; }
+  domain_sets="$domain_sets $set"
+done
+systems="cosine plda cosine_asnorm"
+[ -n "$domain_sets" ] && systems="$systems cosine_dc plda_dc cosine_dc_asnorm"
+
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  log "Stage 6: scoring (cosine, PLDA, AS-norm): trials -> $expdir/scores/"
+  log "Stage 6: scoring ($systems): trials -> $expdir/scores/"
   mkdir -p "$expdir/scores"
+  for set in $domain_sets; do
+    steps/center_embeddings.sh --cmd "$train_cmd" "$data/$train_set" "$expdir/xvectors_$train_set" \
+      "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
+  done
+  suffixes=""
+  [ -n "$domain_sets" ] && suffixes="_dc"
   score_lists | while read -r trials enrol test; do
     tag=$(basename "$trials")_$test
-    steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
-      "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
-    steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim 0 \
-      "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" "$expdir/xvectors_$enrol" \
-      "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
-    steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
-      "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
-      "$expdir/xvectors_$train_set" "$expdir/scores/cosine_asnorm_$tag"
+    for dc in "" $suffixes; do
+      adapt=()  # domain-adapted PLDA when the whole list is one domain
+      if [ -n "$dc" ]; then
+        domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
+        [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$domain_weight")
+      fi
+      steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
+        "$expdir/xvectors_$enrol$dc" "$expdir/xvectors_$test$dc" "$expdir/scores/cosine${dc}_$tag"
+      steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
+        "${adapt[@]}" "$data/$train_set" "$expdir/xvectors_$train_set$dc" "$trials" "$expdir/xvectors_$enrol$dc" \
+        "$expdir/xvectors_$test$dc" "$expdir/scores/plda${dc}_$tag"
+      steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
+        "$trials" "$expdir/scores/cosine${dc}_$tag" "$expdir/xvectors_$enrol$dc" \
+        "$expdir/xvectors_$test$dc" "$expdir/xvectors_$train_set$dc" \
+        "$expdir/scores/cosine${dc}_asnorm_$tag"
+    done
   done
   stage_done 6
 fi
@@ -257,7 +306,7 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   rm -f "$results"
   score_lists | while read -r trials _ test; do
     tag=$(basename "$trials")_$test
-    for system in cosine plda cosine_asnorm; do
+    for system in $systems; do
       python -m TrainAndTest.bin.compute_metrics --results "$results" --system "$system" \
         --det "$expdir/scores/DET_${system}_$tag.png" "$trials" "$expdir/scores/${system}_$tag" \
         > "$expdir/scores/${system}_$tag.metrics"

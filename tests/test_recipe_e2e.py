@@ -19,6 +19,8 @@ TINY = [
     "4",
     "--nj",
     "2",
+    "--speed-perturb",
+    "true",
     "--train-overrides",
     "--train_conf.epochs 1",
 ]
@@ -49,8 +51,10 @@ def test_every_stage_output_exists_and_validates(tiny_run):
         dd = validate_data_dir(data / name)  # features included
         assert len(dd.utts) > 0 and (data / name / "utt2num_frames").is_file()
     assert (data / "demo_test" / "trials").is_file()
-    egs = exp / "egs_demo_dev"
-    assert int((egs / "info" / "num_speakers").read_text()) == 12
+    egs = exp / "egs_demo_dev_sp_combined"
+    # 12 dev speakers and their 0.9x / 1.1x speed copies as speakers of their own
+    assert int((egs / "info" / "num_speakers").read_text()) == 36
+    assert validate_data_dir(data / "demo_dev_sp0.9").speakers[0].startswith("sp0.9-")
     model = exp / "demo"
     for f in (
         "final.pt",
@@ -63,12 +67,13 @@ def test_every_stage_output_exists_and_validates(tiny_run):
         "tsne_demo_test.png",
     ):
         assert (model / f).is_file(), f
-    assert len(list((model / "scores").glob("DET_*.png"))) == 3
+    # the demo's meta.csv has a corpus column: domain-centred systems (one domain) are scored too
+    assert (model / "xvectors_demo_test_dc" / "xvector.scp").is_file()
+    assert len(list((model / "scores").glob("DET_*.png"))) == 6
     results = (model / "RESULTS.md").read_text()
-    eers = re.findall(
-        r"\| (cosine|plda|cosine_asnorm) \| demo_test/trials \| ([0-9.]+) \|", results
-    )
-    assert {s for s, _ in eers} == {"cosine", "plda", "cosine_asnorm"}
+    eers = re.findall(r"\| (\w+) \| demo_test/trials \| ([0-9.]+) \|", results)
+    systems = {"cosine", "plda", "cosine_asnorm", "cosine_dc", "plda_dc", "cosine_dc_asnorm"}
+    assert {s for s, _ in eers} == systems
     assert all(0.0 <= float(e) <= 100.0 for _, e in eers)
     times = (exp / "stage_times.log").read_text()
     assert all(f"stage {n} " in times for n in range(8))
