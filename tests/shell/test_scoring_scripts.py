@@ -434,3 +434,45 @@ def test_domain_adapted_plda_and_centring(tmp_path, repo, recipe_env):
     want = xt[0] / np.linalg.norm(xt[0]) - unit.mean(axis=0)
     assert np.allclose(got[sorted(ids_t)[0]], want, atol=1e-5)
     assert (out / "spk_xvector.scp").is_file() and (out / "num_utts.ark").is_file()
+
+
+def test_fuse_scores(tmp_path, repo, recipe_env):
+    # Two systems with independent errors: their sum separates the classes better than either.
+    rng = np.random.default_rng(2)
+    n = 2000
+    lab = rng.random(n) < 0.5
+    trials = "".join(f"e{i} t{i} {'target' if t else 'nontarget'}\n" for i, t in enumerate(lab))
+    (tmp_path / "trials").write_text(trials)
+    for name in ("a", "b"):
+        s = lab * 1.0 + rng.normal(0, 1, n)
+        order = rng.permutation(n)  # any line order
+        (tmp_path / name).write_text("".join(f"e{i} t{i} {s[i]}\n" for i in order))
+    r = _run(["python", "-m", "TrainAndTest.bin.fuse_scores", str(tmp_path / "trials"),
+              str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "ab")], repo, recipe_env)  # fmt: skip
+    lines = (tmp_path / "ab").read_text().splitlines()
+    assert [ln.split()[:2] for ln in lines] == [[f"e{i}", f"t{i}"] for i in range(n)]
+    a = dict(
+        (ln.split()[0], float(ln.split()[2])) for ln in (tmp_path / "a").read_text().splitlines()
+    )
+    b = dict(
+        (ln.split()[0], float(ln.split()[2])) for ln in (tmp_path / "b").read_text().splitlines()
+    )
+    assert all(
+        abs(float(ln.split()[2]) - a[ln.split()[0]] - b[ln.split()[0]]) < 1e-5 for ln in lines
+    )
+
+    def eer(path):
+        r = _run(["python", "-m", "TrainAndTest.bin.compute_metrics", str(tmp_path / "trials"),
+                  str(path)], repo, recipe_env)  # fmt: skip
+        return _eer(r.stdout)
+
+    assert eer(tmp_path / "ab") < 0.9 * min(eer(tmp_path / "a"), eer(tmp_path / "b"))
+    r = _run(["python", "-m", "TrainAndTest.bin.fuse_scores", "--weights", "1", str(tmp_path / "trials"),
+              str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "x")], repo, recipe_env,
+             check=False)  # fmt: skip
+    assert r.returncode == 2 and "--weights has 1 values for 2 score files" in r.stderr
+    (tmp_path / "short").write_text("e0 t0 1.0\n")
+    r = _run(["python", "-m", "TrainAndTest.bin.fuse_scores", str(tmp_path / "trials"),
+              str(tmp_path / "a"), str(tmp_path / "short"), str(tmp_path / "x")], repo, recipe_env,
+             check=False)  # fmt: skip
+    assert r.returncode == 1 and "have no score in" in r.stderr and not (tmp_path / "x").exists()
