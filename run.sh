@@ -30,7 +30,7 @@ min_frames=100           # egs chunk lengths (frames); utterances shorter than m
 max_frames=200
 num_repeats=2            # egs passes over the training data
 plda_lda_dim=0           # LDA dimension before PLDA (0: none)
-domain_weight=3          # _dc systems: the trial list's domain counts this often in PLDA training
+domain_weight=3          # plda_adapt: the trial list's domain counts this often in PLDA training
 nj=4                     # parallel jobs
 gpus=0                   # GPUs for training (0: CPU)
 use_gpu_extract=false    # extract embeddings on GPUs
@@ -260,14 +260,16 @@ score_lists() {
   return 0
 }
 
-# Domain-centred systems (suffix _dc) when every set has utt2domain (minivox: source corpus).
+# With utt2domain in every set (minivox: the source corpus) two more systems are scored:
+# cosine_dc (embeddings centred on their domain's training mean) and plda_adapt (PLDA whose
+# training counts the trial list's domain domain_weight times; plain PLDA for mixed lists).
 domain_sets=""
 for set in $train_set $test_sets; do
   [ -f "$data/$set/utt2domain" ] || { domain_sets=""; break; }
   domain_sets="$domain_sets $set"
 done
 systems="cosine plda cosine_asnorm"
-[ -n "$domain_sets" ] && systems="$systems cosine_dc plda_dc cosine_dc_asnorm"
+[ -n "$domain_sets" ] && systems="$systems cosine_dc plda_adapt"
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   log "Stage 6: scoring ($systems): trials -> $expdir/scores/"
@@ -276,26 +278,26 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
     steps/center_embeddings.sh --cmd "$train_cmd" "$data/$train_set" "$expdir/xvectors_$train_set" \
       "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
   done
-  suffixes=""
-  [ -n "$domain_sets" ] && suffixes="_dc"
   score_lists | while read -r trials enrol test; do
     tag=$(basename "$trials")_$test
-    for dc in "" $suffixes; do
-      adapt=()  # domain-adapted PLDA when the whole list is one domain
-      if [ -n "$dc" ]; then
-        domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
-        [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$domain_weight")
-      fi
+    steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
+      "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
+    steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
+      "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" "$expdir/xvectors_$enrol" \
+      "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
+    steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
+      "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
+      "$expdir/xvectors_$train_set" "$expdir/scores/cosine_asnorm_$tag"
+    if [ -n "$domain_sets" ]; then
       steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
-        "$expdir/xvectors_$enrol$dc" "$expdir/xvectors_$test$dc" "$expdir/scores/cosine${dc}_$tag"
+        "$expdir/xvectors_${enrol}_dc" "$expdir/xvectors_${test}_dc" "$expdir/scores/cosine_dc_$tag"
+      domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
+      adapt=()
+      [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$domain_weight")
       steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-        "${adapt[@]}" "$data/$train_set" "$expdir/xvectors_$train_set$dc" "$trials" "$expdir/xvectors_$enrol$dc" \
-        "$expdir/xvectors_$test$dc" "$expdir/scores/plda${dc}_$tag"
-      steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
-        "$trials" "$expdir/scores/cosine${dc}_$tag" "$expdir/xvectors_$enrol$dc" \
-        "$expdir/xvectors_$test$dc" "$expdir/xvectors_$train_set$dc" \
-        "$expdir/scores/cosine${dc}_asnorm_$tag"
-    done
+        "${adapt[@]}" "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" \
+        "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/plda_adapt_$tag"
+    fi
   done
   stage_done 6
 fi
