@@ -314,6 +314,8 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
         > "$expdir/scores/${system}_$tag.metrics"
     done
   done
+  # minivox: the mean over the per-corpus lists (trials_az, ...) of each system
+  python -m TrainAndTest.bin.results_means "$results"
   first_test=${test_sets%% *}
   python -m TrainAndTest.bin.compute_metrics --tsne "$expdir/tsne_$first_test.png" \
     --embeddings "$expdir/xvectors_$first_test/xvector.scp" --utt2spk "$data/$first_test/utt2spk" \

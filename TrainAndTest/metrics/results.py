@@ -77,3 +77,38 @@ def update_results(path, row: Mapping[str, str]) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.writelines(out)
     os.replace(tmp, path)
+
+
+def add_list_means(path, prefix: str = "trials_") -> List[Dict[str, str]]:
+    """Add one row per (system, test set) with the mean of its per-list rows.
+
+    Per-list rows are those whose trial list's file name starts with ``prefix`` (minivox:
+    ``trials_az``, ``trials_rav``, ...; the full ``trials`` list is not one of them). A
+    group of at least two lists gets the row ``<set>/mean(trials_*)`` with the mean of
+    every numeric column and the list count; rerunning replaces the rows. Returns them.
+    """
+    rows = _parse(open(path, encoding="utf-8").read())
+    groups: Dict[tuple, List[Dict[str, str]]] = {}
+    for r in rows:
+        head, _, name = r.get("trials", "").rpartition("/")
+        if name.startswith(prefix):
+            groups.setdefault((r["system"], head), []).append(r)
+    added = []
+    for (system, head), members in groups.items():
+        if len(members) < 2:
+            continue
+        row = {"system": system, "trials": f"{head + '/' if head else ''}mean({prefix}*)"}
+        for col in members[0]:
+            if col in ("system", "trials"):
+                continue
+            try:
+                vals = [float(m[col]) for m in members]
+            except (KeyError, ValueError):
+                continue
+            digits = len(members[0][col].partition(".")[2])
+            row[col] = f"{sum(vals) / len(vals):.{digits}f}"
+        row["trials (tar/non)"] = f"{len(members)} lists"
+        added.append(row)
+    for row in added:
+        update_results(path, row)
+    return added

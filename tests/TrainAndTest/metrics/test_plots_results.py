@@ -4,7 +4,7 @@ import numpy as np
 
 from TrainAndTest.metrics.error_rates import compute_metrics
 from TrainAndTest.metrics.plots import plot_det, plot_score_histograms, plot_tsne
-from TrainAndTest.metrics.results import format_row, update_results
+from TrainAndTest.metrics.results import add_list_means, format_row, update_results
 
 
 def _png(path):
@@ -40,3 +40,28 @@ def test_results_table(tmp_path):
     assert len(rows) == 1 and "9.99" in rows[0]
     assert lines[2].startswith("| system | trials | EER% | minDCF(0.01)")
     assert sum(ln.startswith("| plda") for ln in lines) == 1
+
+
+def test_list_means(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    eers = {"cosine": [6.73, 20.25, 9.09, 11.0], "plda": [6.75, 18.88, 8.4, 9.29]}
+    for system, vals in eers.items():
+        update_results(path, {"system": system, "trials": "set/trials", "EER%": "9.00",
+                              "minDCF(0.01)": "0.5000", "trials (tar/non)": "10/10"})  # fmt: skip
+        for name, eer in zip(("az", "rav", "sc", "ur"), vals):
+            row = {"system": system, "trials": f"set/trials_{name}", "EER%": f"{eer:.2f}",
+                   "minDCF(0.01)": f"{eer / 100:.4f}", "trials (tar/non)": "5/5"}  # fmt: skip
+            update_results(path, row)
+    # a system with a single per-list row gets no mean
+    update_results(path, {"system": "other", "trials": "set/trials_az", "EER%": "1.00"})
+    added = add_list_means(path)
+    assert [(r["system"], r["trials"]) for r in added] == [
+        ("cosine", "set/mean(trials_*)"),
+        ("plda", "set/mean(trials_*)"),
+    ]
+    assert added[0]["EER%"] == "11.77" and added[1]["EER%"] == "10.83"
+    assert added[1]["minDCF(0.01)"] == "0.1083" and added[0]["trials (tar/non)"] == "4 lists"
+    text = path.read_text()
+    assert "| cosine | set/mean(trials_*) | 11.77 | 0.1177 | 4 lists |" in text
+    add_list_means(path)  # rerun: replaced, not duplicated
+    assert path.read_text() == text
