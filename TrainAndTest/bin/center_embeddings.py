@@ -50,9 +50,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     import numpy as np
 
-    from Process_Data.data_dir import atomic_write, read_kv
+    from Process_Data.data_dir import read_kv
     from TrainAndTest.backend.domain import DomainCentering
-    from TrainAndTest.embeddings import speaker_means
+    from TrainAndTest.bin.speaker_mean import write_speaker_means
     from TrainAndTest.io.embeddings import Embeddings, read_embeddings, write_embeddings
 
     try:
@@ -72,14 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         write_embeddings(out / "xvector", centred)
         if args.spk2utt:
             spk2utt = read_kv(args.spk2utt, multi=True)
-            means, counts = speaker_means(dict(zip(centred.ids, centred.matrix)), spk2utt)
-            spks = sorted(means)
-            write_embeddings(
-                out / "spk_xvector", Embeddings(spks, np.stack([means[s] for s in spks]))
-            )
-            with atomic_write(out / "num_utts.ark") as f:
-                for spk in spks:
-                    f.write(f"{spk} {counts[spk]}\n")
+            write_speaker_means(out, centred, spk2utt, args.spk2utt)
     except (OSError, ValueError) as e:
         print(f"center_embeddings: {e}", file=sys.stderr)
         return 1
