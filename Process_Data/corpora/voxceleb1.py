@@ -62,6 +62,38 @@ OFFICIAL_LISTS = (
 )
 
 
+def _read_meta(meta) -> Tuple[List[str], List[Tuple[int, List[str]]]]:
+    """A comma- or tab-separated meta file with a header: (lower-cased header, [(line
+    number, fields)] of its non-blank rows).
+
+    Raises:
+        CorpusError: an empty file, or a row with the wrong number of fields (``meta:line``).
+    """
+    with open(meta, encoding="utf-8", newline="") as f:
+        lines = f.read().splitlines()
+    if not lines:
+        raise CorpusError(f"{meta}: empty")
+    delim = "\t" if "\t" in lines[0] else ","
+    rows = list(csv.reader(lines, delimiter=delim))
+    header = [h.strip().lower() for h in rows[0]]
+    body = []
+    for lineno, row in enumerate(rows[1:], 2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != len(header):
+            raise CorpusError(f"{meta}:{lineno}: {len(row)} fields, header has {len(header)}")
+        body.append((lineno, row))
+    return header, body
+
+
+def _column(header: List[str], *names: str) -> Optional[int]:
+    """Index of the first of ``names`` in ``header``, or None."""
+    return next((header.index(n) for n in names if n in header), None)
+
+
+_SPEAKER_COLUMNS = ("speaker", "voxceleb1 id", "voxceleb2 id", "id")
+
+
 def read_speaker_sets(meta) -> Tuple[Dict[str, str], Dict[str, str]]:
     """Read a VoxCeleb-style meta file: speaker -> set (dev/test) and speaker -> gender.
 
@@ -72,32 +104,14 @@ def read_speaker_sets(meta) -> Tuple[Dict[str, str], Dict[str, str]]:
     Raises:
         CorpusError: no speaker column, or a set other than dev/test (names ``meta:line``).
     """
-    with open(meta, encoding="utf-8", newline="") as f:
-        text = f.read()
-    lines = text.splitlines()
-    if not lines:
-        raise CorpusError(f"{meta}: empty")
-    delim = "\t" if "\t" in lines[0] else ","
-    rows = list(csv.reader(lines, delimiter=delim))
-    header = [h.strip().lower() for h in rows[0]]
-
-    def col(*names: str) -> Optional[int]:
-        for n in names:
-            if n in header:
-                return header.index(n)
-        return None
-
-    i_spk = col("speaker", "voxceleb1 id", "voxceleb2 id", "id")
-    i_set, i_gender = col("set"), col("gender")
+    header, body = _read_meta(meta)
+    i_spk = _column(header, *_SPEAKER_COLUMNS)
+    i_set, i_gender = _column(header, "set"), _column(header, "gender")
     if i_spk is None:
         raise CorpusError(f"{meta}:1: no speaker column (speaker / VoxCeleb1 ID) in header")
     sets: Dict[str, str] = {}
     genders: Dict[str, str] = {}
-    for lineno, row in enumerate(rows[1:], 2):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) != len(header):
-            raise CorpusError(f"{meta}:{lineno}: {len(row)} fields, header has {len(header)}")
+    for lineno, row in body:
         spk = row[i_spk].strip()
         if i_set is not None:
             s = row[i_set].strip().lower()
@@ -119,24 +133,13 @@ def read_speaker_domains(meta) -> Dict[str, str]:
     Raises:
         CorpusError: a row with the wrong number of fields or an empty domain (``meta:line``).
     """
-    with open(meta, encoding="utf-8", newline="") as f:
-        lines = f.read().splitlines()
-    if not lines:
-        raise CorpusError(f"{meta}: empty")
-    delim = "\t" if "\t" in lines[0] else ","
-    rows = list(csv.reader(lines, delimiter=delim))
-    header = [h.strip().lower() for h in rows[0]]
-    i_dom = next((header.index(n) for n in ("domain", "corpus") if n in header), None)
-    i_spk = next((header.index(n) for n in ("speaker", "voxceleb1 id", "voxceleb2 id", "id")
-                  if n in header), None)  # fmt: skip
+    header, body = _read_meta(meta)
+    i_dom = _column(header, "domain", "corpus")
+    i_spk = _column(header, *_SPEAKER_COLUMNS)
     if i_dom is None or i_spk is None:
         return {}
     domains: Dict[str, str] = {}
-    for lineno, row in enumerate(rows[1:], 2):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) != len(header):
-            raise CorpusError(f"{meta}:{lineno}: {len(row)} fields, header has {len(header)}")
+    for lineno, row in body:
         dom = row[i_dom].strip()
         if not dom or any(c.isspace() for c in dom):
             raise CorpusError(f"{meta}:{lineno}: domain '{row[i_dom]}' is empty or has spaces")
