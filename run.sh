@@ -137,26 +137,27 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   stage_done 0
 fi
 
+make_features() {  # features (+ VAD) of data set $1, validated
+  "$feat_script" --nj "$nj" --cmd "$train_cmd" "${feat_opt[@]}" --write-utt2num-frames true \
+    "$data/$1" "$exp/make_$feat_type/$1" "$data/$1/data"
+  if $use_vad; then
+    steps/compute_vad_decision.sh --nj "$nj" --cmd "$train_cmd" "$data/$1" \
+      "$exp/make_vad/$1" "$data/$1/data"
+  fi
+  utils/validate_data_dir.sh "$data/$1"
+}
+
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: features ($feat_type, VAD $use_vad): $data/<set>/wav.scp -> feats.scp"
-  for set in $train_set $test_sets; do
-    "$feat_script" --nj "$nj" --cmd "$train_cmd" "${feat_opt[@]}" --write-utt2num-frames true \
-      "$data/$set" "$exp/make_$feat_type/$set" "$data/$set/data"
-    if $use_vad; then
-      steps/compute_vad_decision.sh --nj "$nj" --cmd "$train_cmd" "$data/$set" \
-        "$exp/make_vad/$set" "$data/$set/data"
-    fi
-    utils/validate_data_dir.sh "$data/$set"
-  done
+  for set in $train_set $test_sets; do make_features "$set"; done
   stage_done 1
 fi
 
 case "$speed_perturb" in true|false) ;; *) echo "$0: --speed-perturb must be true or false, got '$speed_perturb'" >&2; exit 1 ;; esac
 # The training set of the egs (or of the on-the-fly loader): clean [+ speed copies] [+ augmented]
 egs_train_set=$train_set
-$speed_perturb && egs_train_set=${train_set}_sp
-[ "$augment" = offline ] && egs_train_set=${egs_train_set}_combined
-[ "$egs_train_set" = "${train_set}_sp" ] && egs_train_set=${train_set}_sp_combined
+$speed_perturb && egs_train_set=${train_set}_sp_combined
+[ "$augment" = offline ] && ! $speed_perturb && egs_train_set=${train_set}_combined
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: augmentation ($augment, speed perturbation $speed_perturb): $data/$train_set -> $data/$egs_train_set"
   parts=("$data/$train_set")
@@ -166,12 +167,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       if [ ! -f "$data/$sp/feats.scp" ]; then  # speakers become sp<factor>-<spk>: new classes
         utils/data/perturb_data_dir_speed.sh "$factor" "$data/$train_set" "$data/$sp"
       fi
-      "$feat_script" --nj "$nj" --cmd "$train_cmd" "${feat_opt[@]}" --write-utt2num-frames true \
-        "$data/$sp" "$exp/make_$feat_type/$sp" "$data/$sp/data"
-      if $use_vad; then
-        steps/compute_vad_decision.sh --nj "$nj" --cmd "$train_cmd" "$data/$sp" \
-          "$exp/make_vad/$sp" "$data/$sp/data"
-      fi
+      make_features "$sp"
       parts+=("$data/$sp")
     done
   fi
