@@ -17,9 +17,9 @@ from typing import List, Optional
 
 import kaldiio
 
-from Process_Data.bin.kaldi_table import TableWriter, parse_kaldi_args, pop_option, to_bool
 from Process_Data.features.cmvn import SlidingCmvnOptions, sliding_cmvn
 from Process_Data.features.options import OptionError, fill_options
+from Process_Data.kaldi_table import TableWriter, parse_kaldi_args, pop_option, to_bool
 
 
 def main(argv: Optional[List[str]] = None) -> int:

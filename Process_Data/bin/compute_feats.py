@@ -24,14 +24,14 @@ import time
 import zlib
 from typing import List, Optional
 
-from Process_Data.bin.kaldi_table import (
+from Process_Data.features import FEATURES, OptionError, parse_options
+from Process_Data.kaldi_table import (
     TableWriter,
     parse_kaldi_args,
     pop_option,
     to_bool,
     warn,
 )
-from Process_Data.features import FEATURES, OptionError, parse_options
 
 
 def utt_seed(base: int, utt: str) -> int:

@@ -21,9 +21,9 @@ from typing import List, Optional
 import kaldiio
 import numpy as np
 
-from Process_Data.bin.kaldi_table import TableWriter, parse_kaldi_args, pop_option, warn
 from Process_Data.features.options import OptionError, fill_options
 from Process_Data.features.vad import VadOptions, compute_vad
+from Process_Data.kaldi_table import TableWriter, parse_kaldi_args, pop_option, warn
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -19,14 +19,14 @@ from typing import List, Optional
 
 import kaldiio
 
-from Process_Data.bin.kaldi_table import (
+from Process_Data.features.vad import select_voiced_frames
+from Process_Data.kaldi_table import (
     TableWriter,
     parse_kaldi_args,
     pop_option,
     to_bool,
     warn,
 )
-from Process_Data.features.vad import select_voiced_frames
 
 
 def main(argv: Optional[List[str]] = None) -> int:

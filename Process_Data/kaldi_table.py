@@ -1,4 +1,4 @@
-"""Small helpers shared by the feature entry points: Kaldi-style args and table writers.
+"""Kaldi table I/O for the entry points: Kaldi-style ``--name=value`` args and table writers.
 
 ``parse_kaldi_args`` splits ``--name=value`` options from positional arguments (Kaldi
 binaries only take the ``=`` form). ``TableWriter`` wraps kaldiio's ``WriteHelper`` for a
