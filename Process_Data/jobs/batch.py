@@ -96,7 +96,7 @@ start=$(date +%s)
   echo "# Started at $(date)"
   echo "# Running on $(hostname) as {scheduler} job ${{array_job}}_$index"
 }} >"$log" || exit 1
-bash -c "$cmd" </dev/null >>"$log" 2>&1
+{runner}bash -c "$cmd" </dev/null >>"$log" 2>&1
 rc=$?
 end=$(date +%s)
 {{
@@ -118,6 +118,7 @@ def write_task_script(
     scheduler: str,
     threads: int,
     prog: str,
+    runner: str = "",
 ) -> None:
     """Write (atomically, executable) the batch script for the array.
 
@@ -130,6 +131,8 @@ def write_task_script(
         scheduler: name shown in the log (``slurm``).
         threads: ``--num-threads``, for the accounting line.
         prog: program name for messages.
+        runner: shell words put before ``bash -c "$cmd"`` (the scheduler's per-node
+            launcher for ``--nodes``, see :meth:`Scheduler.node_runner`), ending in a space.
     """
     qdir = os.path.dirname(os.path.abspath(path))
     cases = []
@@ -152,6 +155,7 @@ def write_task_script(
         cases="\n".join(cases),
         scheduler=scheduler,
         threads=threads,
+        runner=runner,
     )
     os.makedirs(qdir, exist_ok=True)
     tmp = f"{path}.tmp.{os.getpid()}"
@@ -260,17 +264,39 @@ class Scheduler:
         """For tasks that ended without a done file: what the scheduler says about them."""
         return {}
 
+    #: True when the backend config maps ``--nodes`` (Slurm); otherwise the backend
+    #: handles it itself and supports only one node.
+    config_maps_nodes = False
 
-def scheduler_args(cfg: BackendConfig, opts: JobOptions) -> List[str]:
+    def node_runner(self, nodes: Optional[int]) -> str:
+        """Shell words that start the command once per node for ``--nodes`` (None: not given).
+
+        The default supports one node only: ``--nodes 1`` (or none) runs the command as is.
+
+        Raises:
+            UsageError: ``nodes`` > 1.
+        """
+        if nodes is not None and nodes > 1:
+            raise UsageError(
+                f"--nodes {nodes}: the {self.name} backend runs each job on one node only; "
+                "multi-node jobs need slurm.pl (cmd.sh: backend=slurm)"
+            )
+        return ""
+
+
+def scheduler_args(cfg: BackendConfig, opts: JobOptions, map_nodes: bool = True) -> List[str]:
     """Config-mapped submit arguments for the command-line options.
 
     ``--config`` and ``--pick`` are never mapped; ``--max-jobs-run`` is mapped only when the
-    config describes it (otherwise the backend applies it itself).
+    config describes it (otherwise the backend applies it itself); ``--nodes`` only when
+    ``map_nodes`` (a backend that cannot span nodes handles it itself).
     """
     values = {k: v for k, v in opts.values.items() if k not in ("config", "pick")}
     if "max_jobs_run" not in cfg.names():
         values.pop("max_jobs_run", None)
-    return cfg.option_args(values)
+    if not map_nodes:
+        values.pop("nodes", None)
+    return cfg.option_args(values, skip=() if map_nodes else ("nodes",))
 
 
 def _run(argv: List[str], timeout_s: float = 120) -> subprocess.CompletedProcess:
@@ -333,7 +359,8 @@ def run_scheduled(
     if config_path is None:
         raise UsageError(f"no --config given and conf/{sched.conf_name} is missing")
     cfg = read_config(config_path)
-    args = scheduler_args(cfg, opts)
+    runner = sched.node_runner(opts.nodes)
+    args = scheduler_args(cfg, opts, map_nodes=sched.config_maps_nodes)
     array_args, index_to_job = sched.array_args(
         ids, opts.max_jobs_run, "max_jobs_run" in cfg.names()
     )
@@ -342,7 +369,7 @@ def run_scheduled(
     script = os.path.join(qdir, f"{stem}.sh")
     write_task_script(
         script, jobs, index_to_job, sched.index_var, sched.array_var, sched.name,
-        opts.num_threads, prog,
+        opts.num_threads, prog, runner,
     )
     argv = (
         cfg.command + args + opts.passthrough + array_args

@@ -38,6 +38,7 @@ Options:
   --num-threads N    CPU threads per job (default 1){threads_note}
   --mem SIZE         memory per job, e.g. 4G{sched_note}
   --gpu N            GPUs per job (default 0){gpu_note}
+  --nodes N          run the command once on each of N nodes{nodes_note}
   --time T           time limit per job{sched_note}
   --config FILE      {config_note}
   --pick failed|all  rerun only jobs whose log does not end in '# Ended (code 0)' (default all)
@@ -54,6 +55,13 @@ _WHERE = {
 }
 
 
+_NODES_NOTE = {
+    "run.pl": " (only 1: this machine is one node)",
+    "slurm.pl": ",\n                     one srun task per node (needs a 'nodes' line in the config)",
+    "queue.pl": " (only 1: Grid Engine jobs run on one node here)",
+}
+
+
 def usage(prog: str) -> str:
     """The usage text of one backend."""
     local = prog == "run.pl"
@@ -64,6 +72,7 @@ def usage(prog: str) -> str:
         threads_note="; the CPU count / N jobs run at once" if local else "",
         sched_note=" (ignored by run.pl)" if local else "",
         gpu_note="; each job gets its own CUDA_VISIBLE_DEVICES" if local else "",
+        nodes_note=_NODES_NOTE[prog],
         config_note="backend config (ignored by run.pl)" if local
         else f"backend config (default: the repository's {conf})",
     )
@@ -92,6 +101,11 @@ def main(prog: str, argv: List[str], env: Optional[Dict[str, str]] = None) -> in
         )
         if scheduler is None and opts.passthrough:
             raise UsageError(f"scheduler option {opts.passthrough[0]} means nothing to run.pl")
+        if scheduler is None and (opts.nodes or 1) > 1:
+            raise UsageError(
+                f"--nodes {opts.nodes}: run.pl runs jobs on this machine only; multi-node "
+                "jobs need slurm.pl (cmd.sh: backend=slurm)"
+            )
         ids = pick_jobs(jobs, opts.pick)
         if not ids:
             print(

@@ -26,7 +26,9 @@ from typing import Dict, Iterable, List, Optional, Tuple
 #: Options every backend understands (underscored names). run.pl accepts exactly these
 #: (``mem``, ``time`` and ``config`` only matter to the schedulers); slurm.pl and queue.pl
 #: also accept whatever their config file describes.
-COMMON_OPTIONS = ("config", "gpu", "max_jobs_run", "mem", "num_threads", "pick", "time")
+COMMON_OPTIONS = (
+    "config", "gpu", "max_jobs_run", "mem", "nodes", "num_threads", "pick", "time",
+)
 
 _RANGE_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(\d+)(?::(\d+))?$")
 _LOOKS_LIKE_RANGE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -74,6 +76,15 @@ class JobOptions:
         return self._int("gpu", 0, 0)
 
     @property
+    def nodes(self) -> Optional[int]:
+        """``--nodes N``: run the command once on each of N nodes (None: not given).
+
+        Given (even as 1), the schedulers start the command through their parallel launcher
+        (``srun``), one task per node; run.pl accepts only 1.
+        """
+        return self._int("nodes", None, 1)
+
+    @property
     def pick(self) -> str:
         """``--pick failed|all``: rerun only jobs whose log does not end in success, or all."""
         value = self.values.get("pick", "all")
@@ -92,7 +103,7 @@ class JobOptions:
         Raises:
             UsageError: naming the bad option.
         """
-        _ = (self.max_jobs_run, self.num_threads, self.gpu, self.pick)
+        _ = (self.max_jobs_run, self.num_threads, self.gpu, self.nodes, self.pick)
 
 
 @dataclass

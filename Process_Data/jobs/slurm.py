@@ -5,11 +5,18 @@ failed`` -> e.g. ``--array=3``), throttled with ``%N`` by ``--max-jobs-run N``. 
 may be off, so nothing relies on ``sacct``: exit codes come from the tasks' done files, and
 ``scontrol show job`` explains tasks that ended without one.
 
+``--nodes N`` (mapped by ``conf/slurm.conf``, e.g. ``option nodes=* --nodes=$0
+--ntasks=$0``) asks for N nodes per task and runs the command under ``srun``, once per node
+(one task per node); the command reads ``SLURM_NODEID`` and ``SLURM_JOB_NODELIST`` to find
+its place. A failure on any node ends the others (``--kill-on-bad-exit``) and the job.
+
 Example:
     >>> SlurmScheduler().array_args([1, 2, 4], 2, False)
     (['--array=1-2,4%2'], {1: 1, 2: 2, 4: 4})
     >>> SlurmScheduler().parse_job_id("1234;cluster\\n")
     '1234'
+    >>> SlurmScheduler().node_runner(None)
+    ''
 """
 
 from __future__ import annotations
@@ -33,6 +40,22 @@ class SlurmScheduler(Scheduler):
     conf_name = "slurm.conf"
     index_var = "SLURM_ARRAY_TASK_ID"
     array_var = "SLURM_ARRAY_JOB_ID"
+    config_maps_nodes = True
+
+    def node_runner(self, nodes: Optional[int]) -> str:
+        """``srun`` with one task per node when ``--nodes`` is given, else nothing.
+
+        Slurm 22.05 steps do not inherit ``--cpus-per-task`` from the batch job (22.05-23.02
+        ignore ``SLURM_CPUS_PER_TASK`` in srun), so it is passed on explicitly; otherwise a
+        site with CPU binding would pin each node's whole training to one core. ``--label``
+        prefixes each line of the combined log with its node's task number.
+        """
+        if nodes is None:
+            return ""
+        return (
+            f"srun --nodes={nodes} --ntasks={nodes} --ntasks-per-node=1 --kill-on-bad-exit=1 "
+            "--label ${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK} "
+        )
 
     def array_args(
         self, ids: List[int], max_jobs_run: Optional[int], throttle_in_config: bool
