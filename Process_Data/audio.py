@@ -1,4 +1,4 @@
-"""Reading audio named by ``wav.scp`` entries, with ``segments`` and resampling.
+"""Reading audio named by ``wav.scp`` entries, with ``segments``, resampling and speed change.
 
 A ``wav.scp`` value is either a file path (any format soundfile reads; m4a/aac/mp4 are
 decoded through ffmpeg) or a command ending in ``|`` whose standard output is an audio file
@@ -22,9 +22,10 @@ import io
 import os
 import shutil
 import subprocess
+from fractions import Fraction
 from math import gcd
 from pathlib import Path
-from typing import Mapping, Optional, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -67,7 +68,12 @@ def resample(wav: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
-def _decode_bytes(data: bytes, what: str) -> Tuple[np.ndarray, int]:
+def decode_bytes(data: bytes, what: str) -> Tuple[np.ndarray, int]:
+    """(first channel as float32, rate) of an audio file held in ``data``.
+
+    Raises:
+        AudioError: undecodable bytes, naming ``what`` (the command or file they came from).
+    """
     import soundfile as sf
 
     try:
@@ -88,14 +94,35 @@ def _run_pipe(cmd: str) -> bytes:
     return proc.stdout
 
 
-def _read_in_process(entry: str) -> Optional[Tuple[np.ndarray, int]]:
-    """Pipes of the recipe's own audio commands, computed here instead of in a new Python.
+#: The module of the speed-perturbation pipe ``python -m <module> <factor> <path> |``
+#: (``Process_Data.data_ops.speed`` writes such entries; the audio is ``speed_change``).
+SPEED_PERTURB_MODULE = "Process_Data.bin.speed_perturb"
 
-    ``python -m Process_Data.bin.augment_wav ... |`` (offline augmentation descriptors) and
-    ``python -m Process_Data.bin.speed_perturb <factor> <path> |`` give the same samples as
-    the command (before its 16-bit output quantisation) without a process start per
-    utterance. Any other entry: None.
+#: ``python -m <module> ... |`` pipes computed in this process: module -> reader.
+_PIPE_READERS: Dict[str, Callable[[str, List[str]], Optional[Tuple[np.ndarray, int]]]] = {}
+
+
+def register_pipe_reader(
+    module: str, reader: Callable[[str, List[str]], Optional[Tuple[np.ndarray, int]]]
+) -> None:
+    """Compute ``python -m <module> ... |`` entries in-process with ``reader``.
+
+    The recipe's own audio commands (speed perturbation here, offline-augmentation
+    descriptors in ``Process_Data.augment.descriptor``) give the same samples in-process
+    as through the pipe, without a Python start per utterance. A higher layer registers its
+    reader when it is imported, so this module never imports it; an entry whose module has
+    no reader runs as the command it is, with the same result.
+
+    Args:
+        module: the ``-m`` module of the command.
+        reader: ``reader(entry, words)`` -> (samples, rate), or None to run the command;
+            ``words`` are the shell words after ``python -m <module>``.
     """
+    _PIPE_READERS[module] = reader
+
+
+def _read_in_process(entry: str) -> Optional[Tuple[np.ndarray, int]]:
+    """(samples, rate) of a registered ``python -m <module> ... |`` entry; None otherwise."""
     import shlex
 
     try:
@@ -104,18 +131,77 @@ def _read_in_process(entry: str) -> Optional[Tuple[np.ndarray, int]]:
         return None
     if len(words) < 3 or Path(words[0]).name not in ("python", "python3") or words[1] != "-m":
         return None
-    if words[2] == "Process_Data.bin.augment_wav":
-        from Process_Data.augment.descriptor import parse_entry, render
+    reader = _PIPE_READERS.get(words[2])
+    return None if reader is None else reader(entry, words[3:])
 
-        plan, clean = parse_entry(entry)
-        wav, _ = read_audio(clean, plan.sample_rate)
-        return render(plan, wav), plan.sample_rate
-    if words[2] == "Process_Data.bin.speed_perturb" and len(words) == 5 and words[4] != "-":
-        from Process_Data.bin.speed_perturb import speed_change
 
-        wav, sr = read_audio(words[4])
-        return speed_change(wav, sr, float(words[3])), sr
-    return None
+def speed_change(wav: np.ndarray, factor: float) -> np.ndarray:
+    """Play ``wav`` ``factor`` times faster at the same rate (sox ``speed``).
+
+    Tempo and pitch change together: the output has ``len(wav) / factor`` samples, made by
+    polyphase resampling with the factor as a fraction (denominator at most 1000). This is
+    the one speed change of the recipe: speed-perturbed data dirs, their pipes and online
+    augmentation all call it.
+
+    Raises:
+        AudioError: a factor that is not > 0.
+
+    Example:
+        >>> speed_change(np.zeros(1100, np.float32), 1.1).shape
+        (1000,)
+    """
+    if not factor > 0:
+        raise AudioError(f"speed factor must be > 0, got {factor}")
+    if factor == 1.0:
+        return np.array(wav, dtype=np.float32)
+    frac = Fraction(float(factor)).limit_denominator(1000)
+    # The samples, taken as recorded at rate f, brought back to rate 1.
+    return resample(np.asarray(wav, np.float64), frac.numerator, frac.denominator)
+
+
+def _read_speed_pipe(entry: str, words: List[str]) -> Optional[Tuple[np.ndarray, int]]:
+    """``python -m Process_Data.bin.speed_perturb <factor> <path> |`` in-process."""
+    if len(words) != 2 or words[1] == "-":
+        return None  # audio from stdin: the command has to run
+    wav, sr = read_audio(words[1])
+    try:
+        factor = float(words[0])
+    except ValueError:
+        raise AudioError(f"{entry}: speed factor '{words[0]}' is not a number") from None
+    return speed_change(wav, factor), sr
+
+
+register_pipe_reader(SPEED_PERTURB_MODULE, _read_speed_pipe)
+
+
+def audio_duration(entry: str) -> float:
+    """Duration in seconds of one ``wav.scp`` value: the one duration probe of the recipe.
+
+    Plain soundfile paths are probed from their header; pipes and ffmpeg formats are read.
+
+    Raises:
+        AudioError: a missing or unreadable file or a failing command, named in the message.
+
+    Example:
+        >>> import soundfile as sf, tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "d.wav")
+        >>> sf.write(p, np.zeros(4000, dtype="float32"), 16000)
+        >>> audio_duration(p)
+        0.25
+    """
+    entry = entry.strip()
+    if not entry.endswith("|") and Path(entry).suffix.lower() not in FFMPEG_EXTENSIONS:
+        import soundfile as sf
+
+        if not os.path.exists(entry):
+            raise AudioError(f"audio file not found: {entry}")
+        try:
+            info = sf.info(entry)
+        except Exception as e:  # soundfile raises its own error types
+            raise AudioError(f"{entry}: could not read audio header ({e})") from None
+        return info.frames / info.samplerate
+    wav, sr = read_audio(entry, sample_rate=None)
+    return len(wav) / sr
 
 
 def read_audio(entry: str, sample_rate: Optional[int] = None) -> Tuple[np.ndarray, int]:
@@ -135,7 +221,7 @@ def read_audio(entry: str, sample_rate: Optional[int] = None) -> Tuple[np.ndarra
     if entry.endswith("|"):
         cmd = entry[:-1].strip()
         done = _read_in_process(entry)
-        wav, sr = done if done is not None else _decode_bytes(_run_pipe(cmd), f"command '{cmd}'")
+        wav, sr = done if done is not None else decode_bytes(_run_pipe(cmd), f"command '{cmd}'")
     else:
         path = entry
         if not os.path.exists(path):
@@ -145,7 +231,7 @@ def read_audio(entry: str, sample_rate: Optional[int] = None) -> Tuple[np.ndarra
             proc = subprocess.run(cmd, capture_output=True)
             if proc.returncode != 0:
                 raise AudioError(f"{path}: ffmpeg failed: {proc.stderr.decode(errors='replace')}")
-            wav, sr = _decode_bytes(proc.stdout, path)
+            wav, sr = decode_bytes(proc.stdout, path)
         else:
             import soundfile as sf
 

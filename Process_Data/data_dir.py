@@ -14,7 +14,7 @@ Example:
     >>> write_kv(d / "utt2spk", {"spk1-b": "spk1", "spk1-a": "spk1"})
     >>> (d / "utt2spk").read_text()
     'spk1-a spk1\\nspk1-b spk1\\n'
-    >>> read_kv(d / "utt2spk")
+    >>> dict(read_kv(d / "utt2spk"))
     {'spk1-a': 'spk1', 'spk1-b': 'spk1'}
 """
 
@@ -55,6 +55,18 @@ MULTI_VALUE_FILES = ("spk2utt", "segments", "text")
 
 class DataDirError(ValueError):
     """A data dir (or one of its tables) is malformed; the message names file and line."""
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration as ``utt2dur``/``reco2dur``/``segments`` hold it: the recipe's one formatter.
+
+    Up to 6 decimals (finer than one sample at 16 kHz), no trailing zeros.
+
+    Example:
+        >>> format_seconds(2.5), format_seconds(1 / 3), format_seconds(3.0)
+        ('2.5', '0.333333', '3')
+    """
+    return f"{seconds:.6f}".rstrip("0").rstrip(".")
 
 
 def kaldi_sort_key(key: str) -> bytes:

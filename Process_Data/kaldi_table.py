@@ -13,10 +13,15 @@ Example:
 from __future__ import annotations
 
 import os
+import re
+import struct
 import sys
-from typing import List, Optional, Tuple
+from collections import OrderedDict
+from typing import Dict, List, Optional, Tuple
 
 import kaldiio
+
+from Process_Data.data_dir import DataDirError, PathLike, read_kv
 
 
 def parse_kaldi_args(argv: List[str]) -> Tuple[List[str], List[str]]:
@@ -91,3 +96,52 @@ class TableWriter:
 def warn(msg: str) -> None:
     """Print a Kaldi-style warning line to stderr."""
     print(f"WARNING ({os.path.basename(sys.argv[0])}): {msg}", file=sys.stderr)
+
+
+_ARK_REF = re.compile(r"^(?P<path>.+):(?P<offset>\d+)$")
+
+
+def matrix_rows(ark_ref: str) -> int:
+    """Number of rows of the Kaldi matrix at ``ark_ref`` (``path.ark:offset``).
+
+    Reads only the binary header for float/double (``FM``/``DM``) and compressed (``CM``,
+    ``CM2``, ``CM3``) matrices; anything else (text archives, pipes) is loaded with kaldiio.
+    """
+    m = _ARK_REF.match(ark_ref.strip())
+    if m and os.path.isfile(m.group("path")):
+        with open(m.group("path"), "rb") as f:
+            f.seek(int(m.group("offset")))
+            head = f.read(2)
+            if head == b"\0B":
+                token = b""
+                while True:
+                    c = f.read(1)
+                    if c in (b" ", b""):
+                        break
+                    token += c
+                if token in (b"FM", b"DM"):
+                    size, rows = struct.unpack("<bi", f.read(5))
+                    if size == 4:
+                        return rows
+                elif token in (b"CM", b"CM2", b"CM3"):
+                    _, _, rows, _ = struct.unpack("<ffii", f.read(16))
+                    return rows
+    import kaldiio
+
+    return int(kaldiio.load_mat(ark_ref).shape[0])
+
+
+def feats_num_frames(feats_scp: PathLike) -> Dict[str, int]:
+    """utt -> number of frames of every matrix in ``feats_scp``.
+
+    Raises:
+        DataDirError: naming ``feats.scp:line`` of an entry that cannot be read.
+    """
+    out: Dict[str, int] = OrderedDict()
+    for lineno, (utt, ref) in enumerate(read_kv(feats_scp).items(), 1):
+        try:
+            out[utt] = matrix_rows(ref)
+        except Exception as e:  # kaldiio raises assorted errors on bad archives
+            raise DataDirError(f"{feats_scp}:{lineno}: cannot read matrix of '{utt}' ({e})") from None
+    return out
+

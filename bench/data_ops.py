@@ -2,10 +2,10 @@
 
 Two measurements, each against a named reference timed in the same run:
 
-* ``utt2num_frames`` from feats.scp: ``data_ops.feats_num_frames`` (reads only the matrix
+* ``utt2num_frames`` from feats.scp: ``kaldi_table.feats_num_frames`` (reads only the matrix
   header at each scp offset) vs ``kaldiio.load_mat(ref).shape[0]`` (decodes the matrix),
   on ``--utts`` compressed (CM) 80-dim matrices of 200-800 frames written with kaldiio.
-* ``utt2dur`` from wav.scp: ``data_ops.audio_duration`` (soundfile header) vs decoding the
+* ``utt2dur`` from wav.scp: ``audio.audio_duration`` (soundfile header) vs decoding the
   file with ``Process_Data.audio.read_audio``, on the first ``--files`` FLAC files of
   ``../shared/data/minivox`` (skipped when absent).
 
@@ -25,9 +25,9 @@ from pathlib import Path
 import kaldiio
 import numpy as np
 
-from Process_Data.audio import read_audio
+from Process_Data.audio import audio_duration, read_audio
 from Process_Data.data_dir import read_kv
-from Process_Data.data_ops import audio_duration, feats_num_frames
+from Process_Data.kaldi_table import feats_num_frames
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

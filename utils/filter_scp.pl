@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 from Process_Data.data_dir import DataDirError  # noqa: E402
-from Process_Data.data_ops import filter_scp  # noqa: E402
+from Process_Data.data_ops.lines import filter_scp  # noqa: E402
 
 
 def main(argv):

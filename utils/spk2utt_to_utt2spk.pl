@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 from Process_Data.data_dir import DataDirError  # noqa: E402
-from Process_Data.data_ops import spk2utt_lines_to_utt2spk  # noqa: E402
+from Process_Data.data_ops.lines import spk2utt_lines_to_utt2spk  # noqa: E402
 
 
 def main(argv):

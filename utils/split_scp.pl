@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 from Process_Data.data_dir import DataDirError, atomic_write  # noqa: E402
-from Process_Data.data_ops import split_lines  # noqa: E402
+from Process_Data.data_ops.split import split_lines  # noqa: E402
 
 
 def usage(msg=""):

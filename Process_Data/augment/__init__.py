@@ -9,7 +9,9 @@ Stages (``stage(x, rng) -> y``, see ``base``):
 
 ``chain.Chain`` builds a YAML-configured chain with probabilities (online augmentation);
 ``descriptor`` and ``offline`` make Kaldi-v2-style augmented data dirs whose ``wav.scp``
-entries reproduce the augmented audio (offline augmentation).
+entries reproduce the augmented audio (offline augmentation). Importing the package
+registers ``descriptor`` with ``Process_Data.audio.read_audio``, which then computes such
+entries in-process.
 
 Example:
     >>> from Process_Data.augment import AUGMENTATIONS
@@ -17,7 +19,13 @@ Example:
     ['add_noise', 'reverberate', 'spec_augment', 'speed_perturb']
 """
 
-from Process_Data.augment import add_noise, reverberate, spec_augment, speed_perturb  # noqa: F401
+from Process_Data.augment import (  # noqa: F401
+    add_noise,
+    descriptor,
+    reverberate,
+    spec_augment,
+    speed_perturb,
+)
 from Process_Data.augment.base import AUGMENTATIONS, Augmentation, AugmentationError
 
 __all__ = ["AUGMENTATIONS", "Augmentation", "AugmentationError"]

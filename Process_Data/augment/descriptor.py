@@ -14,9 +14,9 @@ added with the SNR rule of ``add_noise`` against the power of the (reverberated)
 noise over the whole utterance from an offset drawn from ``--seed``. The clean entry is any
 ``wav.scp`` value (a path or a ``cmd |`` pipe), quoted as one shell word.
 
-``render`` runs the same computation in-process, and ``read_entry`` reads any ``wav.scp``
-value, computing a descriptor in-process instead of starting a Python per utterance (same
-samples as the pipe).
+``render`` runs the same computation in-process. Importing this module registers it with
+``Process_Data.audio.register_pipe_reader``, so ``read_audio`` computes a descriptor
+in-process instead of starting a Python per utterance (same samples as the pipe).
 
 Example:
     >>> plan = AugmentPlan(fg=[(0.0, 10.0, "/n.wav")], seed=3)
@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 import numpy as np
+
+from Process_Data.audio import read_audio, register_pipe_reader
 
 MODULE = "Process_Data.bin.augment_wav"
 
@@ -126,7 +128,6 @@ def parse_entry(entry: str) -> Optional[Tuple[AugmentPlan, str]]:
 
 def render(plan: AugmentPlan, wav: np.ndarray) -> np.ndarray:
     """Apply ``plan`` to clean samples (at ``plan.sample_rate``); float32 output."""
-    from Process_Data.audio import read_audio
     from Process_Data.augment.add_noise import mix, power, tile
     from Process_Data.augment.reverberate import reverberate
 
@@ -144,17 +145,18 @@ def render(plan: AugmentPlan, wav: np.ndarray) -> np.ndarray:
     return mix(x, events, power(x)) if events else x
 
 
-def read_entry(entry: str, sample_rate: int = 16000) -> np.ndarray:
-    """Samples of any ``wav.scp`` value, descriptors computed in-process."""
-    from Process_Data.audio import read_audio
-
+def _read_descriptor(entry: str, words: List[str]) -> Optional[Tuple[np.ndarray, int]]:
+    """(samples, rate) of a descriptor entry, computed in-process (``read_audio``'s hook)."""
     parsed = parse_entry(entry)
     if parsed is None:
-        return read_audio(entry, sample_rate)[0]
+        return None
     plan, clean = parsed
-    out = render(plan, read_entry(clean, plan.sample_rate))
-    if sample_rate != plan.sample_rate:
-        from Process_Data.audio import resample
+    return render(plan, read_audio(clean, plan.sample_rate)[0]), plan.sample_rate
 
-        out = resample(out, plan.sample_rate, sample_rate)
-    return out
+
+register_pipe_reader(MODULE, _read_descriptor)
+
+
+def read_entry(entry: str, sample_rate: int = 16000) -> np.ndarray:
+    """Samples of any ``wav.scp`` value at ``sample_rate``, descriptors computed in-process."""
+    return read_audio(entry, sample_rate)[0]

@@ -1,39 +1,25 @@
 """Speed perturbation (Kaldi's ``sox speed``: tempo and pitch change together).
 
 A factor ``f`` plays the audio ``f`` times faster: the output has ``len(x) / f`` samples at the
-same sample rate, obtained by polyphase resampling from rate ``sr`` to ``sr / f``. Kaldi's
+same sample rate (``Process_Data.audio.speed_change``, the recipe's one speed change). Kaldi's
 recipes use factors 0.9, 1.0 and 1.1 and treat the perturbed copies as new speakers
 (``sp0.9-<spk>``); ``as_new_speakers`` records that choice for the loader, which then maps
 label ``l`` of factor index ``k`` to ``l + k * num_speakers``.
 
 Example:
     >>> import numpy as np
-    >>> speed(np.zeros(1100, np.float32), 1.1).shape
+    >>> SpeedPerturb(factors=[1.1]).apply(np.zeros(1100, np.float32), 0)[0].shape
     (1000,)
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Sequence, Tuple
 
 import numpy as np
 
+from Process_Data.audio import speed_change
 from Process_Data.augment.base import AUGMENTATIONS, Augmentation, AugmentationError
-
-
-def speed(x: np.ndarray, factor: float) -> np.ndarray:
-    """Resample ``x`` so that it plays ``factor`` times faster (identity for 1.0)."""
-    if factor <= 0:
-        raise AugmentationError(f"speed_perturb: factor must be > 0, got {factor}")
-    if factor == 1.0:
-        return np.asarray(x, dtype=np.float32).copy()
-    from scipy.signal import resample_poly
-
-    frac = Fraction(float(factor)).limit_denominator(1000)
-    return resample_poly(np.asarray(x, np.float64), frac.denominator, frac.numerator).astype(
-        np.float32
-    )
 
 
 @AUGMENTATIONS.register("speed_perturb")
@@ -56,8 +42,8 @@ class SpeedPerturb(Augmentation):
         return int(rng.integers(len(self.factors)))
 
     def apply(self, x: np.ndarray, index: int) -> Tuple[np.ndarray, int]:
-        """``(speed(x, factors[index]), index)``."""
-        return speed(x, self.factors[index]), index
+        """``(speed_change(x, factors[index]), index)``."""
+        return speed_change(x, self.factors[index]), index
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return ``x`` at a random speed."""

@@ -7,7 +7,8 @@ Usage:
 
 Audio is read with :class:`Process_Data.audio.AudioReader` and resampled to
 ``--sample-frequency``. An utterance shorter than one frame, or whose audio cannot be
-read, is reported on stderr and skipped; the exit status is 1 only when nothing got
+read, is reported on stderr (offline-augmentation and speed-perturbation pipes are
+computed in this process, with the same samples as the commands) and skipped; the exit status is 1 only when nothing got
 features (as Kaldi's compute-*-feats). The dither seed of each utterance is derived from
 its id, so results do not depend on how the data were split into jobs.
 
@@ -63,6 +64,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (OptionError, ValueError, OSError) as e:
         print(f"ERROR (compute_feats): {e}", file=sys.stderr)
         return 1
+    import Process_Data.augment  # noqa: F401  (offline-augmentation entries read in-process)
     from Process_Data.audio import AudioError, AudioReader
 
     wav_scp, wspecifier = pos

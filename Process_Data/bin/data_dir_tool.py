@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed operation; returns the exit status."""
-    from Process_Data import data_ops
     from Process_Data.data_dir import fix_data_dir, validate_data_dir
+    from Process_Data.data_ops import combine, durations, frames, rename, speed, split, subset
+    from Process_Data.data_ops.staging import load_valid
 
     if args.op == "validate":
         validate_data_dir(
@@ -104,16 +105,16 @@ def run(args: argparse.Namespace) -> int:
             f"fix_data_dir.sh: kept {counts['after']} utterances out of {counts['before']}",
             file=sys.stderr,
         )
-        data_ops.load_valid(args.data)
+        load_valid(args.data)
     elif args.op == "split":
         sdir = Path(args.data) / f"split{args.nj}{'utt' if args.per_utt else ''}"
-        if data_ops.split_is_current(Path(args.data), sdir, args.nj):
+        if split.split_is_current(Path(args.data), sdir, args.nj):
             print(f"split_data.sh: {sdir} is up to date; skipping", file=sys.stderr)
         else:
-            data_ops.split_data_dir(args.data, args.nj, per_utt=args.per_utt, force=True)
+            split.split_data_dir(args.data, args.nj, per_utt=args.per_utt, force=True)
             print(f"split_data.sh: {args.data} -> {sdir}/{{1..{args.nj}}}", file=sys.stderr)
     elif args.op == "subset":
-        dd = data_ops.subset_data_dir(
+        dd = subset.subset_data_dir(
             args.src,
             args.dest,
             utt_list=args.utt_list,
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     elif args.op == "combine":
-        dd, notes = data_ops.combine_data_dirs(
+        dd, notes = combine.combine_data_dirs(
             args.dest, args.srcs, extra_files=args.extra_files.split()
         )
         for note in notes:
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     elif args.op == "copy":
-        dd = data_ops.copy_data_dir(
+        dd = rename.copy_data_dir(
             args.src,
             args.dest,
             utt_prefix=args.utt_prefix,
@@ -156,22 +157,22 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     elif args.op == "utt2dur":
-        durs = data_ops.compute_utt2dur(args.data, nj=args.nj)
+        durs = durations.compute_utt2dur(args.data, nj=args.nj)
         print(
             f"get_utt2dur.sh: {len(durs)} utterances, {sum(durs.values()) / 3600:.3f} h "
             f"-> {args.data}/utt2dur",
             file=sys.stderr,
         )
     elif args.op == "reco2dur":
-        durs = data_ops.compute_reco2dur(args.data, nj=args.nj)
+        durs = durations.compute_reco2dur(args.data, nj=args.nj)
         print(f"get_reco2dur.sh: {len(durs)} recordings -> {args.data}/reco2dur", file=sys.stderr)
     elif args.op == "num-frames":
-        frames = data_ops.compute_utt2num_frames(
+        frames = frames.compute_utt2num_frames(
             args.data, frame_shift=args.frame_shift, frame_length=args.frame_length, nj=args.nj
         )
         print(sum(frames.values()))
     elif args.op == "perturb-speed":
-        dd = data_ops.perturb_data_dir_speed(args.factor, args.src, args.dest)
+        dd = speed.perturb_data_dir_speed(args.factor, args.src, args.dest)
         print(
             f"perturb_data_dir_speed.sh: {len(dd.utt2spk)} utterances at speed {args.factor} "
             f"-> {args.dest}",

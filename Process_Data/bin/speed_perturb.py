@@ -6,7 +6,8 @@ Usage:
 ``-`` reads an audio file (WAV, FLAC, ...) from stdin, so pipes in wav.scp compose:
 ``sox x.flac -t wav - | python -m Process_Data.bin.speed_perturb 0.9 - |``. The factor has
 sox ``speed`` semantics: tempo and pitch change together, the output lasts ``1/factor`` as
-long at the input's sample rate. Output is 16-bit PCM WAV (what Kaldi pipelines expect).
+long at the input's sample rate (``Process_Data.audio.speed_change``). Output is 16-bit PCM
+WAV (what Kaldi pipelines expect).
 
 Example:
     python -m Process_Data.bin.speed_perturb 1.1 data/wav/a.flac > a_sp1.1.wav
@@ -21,48 +22,20 @@ from typing import List, Optional
 import numpy as np
 
 
-def speed_change(wav: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
-    """Play ``wav`` ``factor`` times faster at the same rate (polyphase resampling).
-
-    Example:
-        >>> speed_change(np.zeros(1600, np.float32), 16000, 1.1).shape
-        (1455,)
-    """
-    from Process_Data.audio import resample
-
-    if factor == 1.0:
-        return wav
-    # Treat the samples as if recorded at sr * factor and bring them back to sr.
-    return resample(wav, int(round(sample_rate * factor)), sample_rate)
-
-
-def read_stdin_audio():
-    """(first channel as float32, rate) of an audio file read from stdin."""
-    import soundfile as sf
-
-    from Process_Data.audio import AudioError
-
-    try:
-        wav, sr = sf.read(io.BytesIO(sys.stdin.buffer.read()), dtype="float32", always_2d=True)
-    except Exception as e:  # soundfile raises its own error types
-        raise AudioError(f"stdin: could not decode audio ({e})") from None
-    return wav[:, 0], sr
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 1
-    from Process_Data.audio import AudioError, read_audio
+    from Process_Data.audio import AudioError, decode_bytes, read_audio, speed_change
     from Process_Data.data_dir import DataDirError
-    from Process_Data.data_ops import parse_speed_factor
+    from Process_Data.data_ops.speed import parse_speed_factor
 
     try:
         factor = parse_speed_factor(argv[0])
         if argv[1] == "-":
-            wav, sr = read_stdin_audio()
+            wav, sr = decode_bytes(sys.stdin.buffer.read(), "stdin")
         else:
             wav, sr = read_audio(argv[1], sample_rate=None)
     except (AudioError, DataDirError) as e:
@@ -70,7 +43,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     import soundfile as sf
 
-    out = np.clip(speed_change(wav, sr, factor), -1.0, 32767 / 32768)
+    out = np.clip(speed_change(wav, factor), -1.0, 32767 / 32768)
     buf = io.BytesIO()
     sf.write(buf, out, sr, format="WAV", subtype="PCM_16")
     sys.stdout.buffer.write(buf.getvalue())

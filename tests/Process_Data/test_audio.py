@@ -88,7 +88,41 @@ def test_recipe_pipes_are_computed_in_process_with_the_commands_samples(tmp_path
         [sys.executable, "-m", "Process_Data.bin.speed_perturb", "1.1", str(p)],
         env=recipe_env, capture_output=True, check=True,
     ).stdout
-    slow, sr2 = audio._decode_bytes(piped, "pipe")
+    slow, sr2 = audio.decode_bytes(piped, "pipe")
     assert sr == sr2 == 16000 and fast.shape == slow.shape == (14546,)  # ceil(16000 / 1.1)
     assert np.max(np.abs(fast - slow)) < 1.0 / 32768 * 1.01
     assert audio._read_in_process("cat x |") is None
+
+
+def test_pipe_readers_are_registered_by_higher_layers(tmp_path, monkeypatch):
+    """audio.py imports no augmentation code: descriptors register their reader on import."""
+    from Process_Data import audio
+
+    calls = []
+
+    def fake(entry, words):
+        calls.append(words)
+        return np.ones(3, np.float32), 8000
+
+    monkeypatch.setitem(audio._PIPE_READERS, "fake.module", fake)
+    wav, sr = read_audio("python -m fake.module a 'b c' |", sample_rate=16000)
+    assert calls == [["a", "b c"]] and sr == 16000 and wav.shape == (6,)
+
+    import Process_Data.augment  # noqa: F401  (registers the descriptor reader)
+    from Process_Data.augment.descriptor import AugmentPlan, to_entry
+
+    p = tmp_path / "c.wav"
+    sf.write(p, tone(16000, 0.5), 16000)
+    entry = to_entry(AugmentPlan(seed=1), str(p))
+    assert audio._read_in_process(entry) is not None
+
+
+def test_speed_change_is_the_one_speed_function():
+    from Process_Data.audio import speed_change
+    from Process_Data.augment.speed_perturb import SpeedPerturb
+
+    x = tone(16000, 0.5)
+    assert speed_change(x, 0.9).shape == (8889,)  # ceil(8000 / 0.9)
+    np.testing.assert_array_equal(SpeedPerturb(factors=[0.9]).apply(x, 0)[0], speed_change(x, 0.9))
+    with pytest.raises(AudioError, match="speed factor must be > 0, got 0"):
+        speed_change(x, 0.0)

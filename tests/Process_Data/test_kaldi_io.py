@@ -1,4 +1,4 @@
-"""kaldiio on real Kaldi compressed arks, ark,scp round trips, and data_ops.matrix_rows."""
+"""kaldiio on real Kaldi compressed arks, ark,scp round trips, and kaldi_table.matrix_rows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from Process_Data.data_dir import read_kv
-from Process_Data.data_ops import compute_utt2num_frames, feats_num_frames, matrix_rows
+from Process_Data.data_ops.frames import compute_utt2num_frames
+from Process_Data.kaldi_table import feats_num_frames, matrix_rows
 
 
 def test_real_kaldi_compressed_feats(shared_data, monkeypatch):
