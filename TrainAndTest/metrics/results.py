@@ -14,6 +14,8 @@ Example:
     | system | trials | EER% |
     |---|---|---|
     | cosine | test | 1.50 |
+
+Text above the table (the provenance block of :func:`set_preamble`) is kept as it is.
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ def format_row(metrics: Mapping[str, float], p_targets=(0.01, 0.001, 0.05)) -> D
     return row
 
 
+def _split(text: str):
+    """(text before the table, table lines) of a RESULTS.md; no table: (text, [])."""
+    lines = text.splitlines(keepends=True)
+    for i, ln in enumerate(lines):
+        if ln.strip().startswith("|"):
+            return "".join(lines[:i]), lines[i:]
+    return text, []
+
+
 def _parse(text: str) -> List[Dict[str, str]]:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|")]
     if len(lines) < 2:
@@ -58,7 +69,9 @@ def update_results(path, row: Mapping[str, str]) -> None:
     """
     if "system" not in row or "trials" not in row:
         raise ValueError("a results row needs 'system' and 'trials' cells")
-    rows = _parse(open(path, encoding="utf-8").read()) if os.path.exists(path) else []
+    text = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+    preamble = _split(text)[0] or _HEADER
+    rows = _parse(text)
     key = (row["system"], row["trials"])
     new = {k: str(v) for k, v in row.items()}
     for i, r in enumerate(rows):
@@ -70,13 +83,39 @@ def update_results(path, row: Mapping[str, str]) -> None:
     cols: List[str] = []
     for r in rows:
         cols.extend(c for c in r if c not in cols)
-    out = [_HEADER, "| " + " | ".join(cols) + " |\n", "|" + "---|" * len(cols) + "\n"]
+    out = [preamble, "| " + " | ".join(cols) + " |\n", "|" + "---|" * len(cols) + "\n"]
     out += ["| " + " | ".join(r.get(c, "") for c in cols) + " |\n" for r in rows]
+    _write(path, "".join(out))
+
+
+def _write(path, text: str) -> None:
     tmp = f"{path}.tmp{os.getpid()}"
     os.makedirs(os.path.dirname(os.fspath(path)) or ".", exist_ok=True)
     with open(tmp, "w", encoding="utf-8") as f:
-        f.writelines(out)
+        f.write(text)
     os.replace(tmp, path)
+
+
+def set_preamble(path, text: str) -> None:
+    """Make ``text`` the part of ``path`` above the results table (table kept, if any).
+
+    ``text`` must not contain a line starting with ``|`` (that would be read as the
+    table); it is written atomically, followed by one blank line.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "RESULTS.md")
+        >>> update_results(p, {"system": "cosine", "trials": "test", "EER%": "2.00"})
+        >>> set_preamble(p, "# Results\\n\\n- git: abc")
+        >>> open(p).read().splitlines()[:4]
+        ['# Results', '', '- git: abc', '']
+        >>> _parse(open(p).read())
+        [{'system': 'cosine', 'trials': 'test', 'EER%': '2.00'}]
+    """
+    if any(ln.strip().startswith("|") for ln in text.splitlines()):
+        raise ValueError(f"{path}: a preamble line starts with '|' (it would be read as the table)")
+    table = _split(open(path, encoding="utf-8").read())[1] if os.path.exists(path) else []
+    _write(path, text.rstrip("\n") + "\n\n" + "".join(table))
 
 
 def add_list_means(path, prefix: str = "trials_") -> List[Dict[str, str]]:
