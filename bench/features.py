@@ -10,11 +10,17 @@ With a CUDA device the batched torch path is timed too (all utterances in one ba
 
 Usage:
     python bench/features.py [--minutes 10] [--repeats 3] [--bins 80]
+
+The reference comes with the bench extra (``utils/setup_venv.sh --with-bench``, or
+``pip install 'kaldi-native-fbank>=1.19'``); without it the bench says so and exits 2
+before measuring anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import sys
 import time
 
 import numpy as np
@@ -24,6 +30,21 @@ from Process_Data.features import FEATURES, parse_options
 from Process_Data.features.torch_batch import compute_batch
 
 SR = 16000
+#: What installs the reference, printed when it is missing.
+INSTALL_HINT = ("utils/setup_venv.sh --with-bench (the bench extra of pyproject.toml), or "
+                "pip install 'kaldi-native-fbank>=1.19'")
+
+
+def check_reference() -> bool:
+    """True when kaldi-native-fbank imports; else print what to install and return False."""
+    try:
+        found = importlib.util.find_spec("kaldi_native_fbank") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        print(f"bench/features.py: the reference kaldi-native-fbank is not installed; "
+              f"install it with {INSTALL_HINT}", file=sys.stderr)
+    return found
 
 
 def make_audio(minutes: float, seed: int = 0) -> np.ndarray:
@@ -76,13 +97,15 @@ def knf_runner(kind: str, wave: np.ndarray, bins: int):
     return run
 
 
-def main() -> None:
-    """Run the benchmark and print one table."""
+def main(argv=None) -> int:
+    """Run the benchmark and print one table; returns the exit code (2: no reference)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--bins", type=int, default=80, help="mel bins of the fbank rows")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if not check_reference():
+        return 2
     torch.set_num_threads(1)
     wave = make_audio(args.minutes)
     seconds = len(wave) / SR
@@ -111,7 +134,8 @@ def main() -> None:
         cpu = best_of(lambda: comp.compute(wave), 1)
         print(f"GPU batched fbank ({torch.cuda.get_device_name()}, 200 utterances): "
               f"{seconds / t:.0f} x RT; {cpu / t:.1f}x our single-thread CPU")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
