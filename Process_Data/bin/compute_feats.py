@@ -33,6 +33,7 @@ from Process_Data.kaldi_table import (
     to_bool,
     warn,
 )
+from Process_Data.progress import progress
 
 
 def utt_seed(base: int, utt: str) -> int:
@@ -75,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     num_done = num_fail = 0
     lengths = {}
     with TableWriter(wspecifier, compress=compress) as writer:
-        for utt in reader.keys():
+        for utt in progress(reader.keys(), desc=f"compute_feats {kind}", unit="utt"):
             try:
                 wave, sr = reader.read(utt)
             except (AudioError, KeyError, OSError) as e:

@@ -41,3 +41,17 @@ def test_terminal_gets_a_bar():
     for _ in progress(range(3), desc="egs", file=tty):
         pass
     assert "\r" in tty.getvalue() and "3/3" in tty.getvalue()
+
+
+def test_feature_jobs_log_progress(tmp_path, monkeypatch, capsys):
+    from Process_Data.bin import compute_feats
+    from tests.recipe_fakes import voice, write
+
+    wav_scp = tmp_path / "wav.scp"
+    wav_scp.write_text("".join(
+        f"u{i} {write(tmp_path / f'u{i}.wav', voice(i, 0, 0.3))}\n" for i in range(3)))
+    monkeypatch.setenv("SV_PROGRESS_INTERVAL", "0")
+    rc = compute_feats.main(["--feature-type=fbank", str(wav_scp),
+                             f"ark,scp:{tmp_path}/f.ark,{tmp_path}/f.scp"])
+    assert rc == 0
+    assert "compute_feats fbank: 3/3 utt (100%)" in capsys.readouterr().err
