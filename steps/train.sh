@@ -7,16 +7,18 @@ set -euo pipefail
 cmd=run.pl          # job backend; use "$cuda_cmd" from cmd.sh
 gpus=0              # GPUs for the job (0: CPU); one process per GPU
 nproc=1             # processes when gpus=0 (gloo on CPU)
-nnodes=1            # >1: multi-node through torchrun's rendezvous
-rdzv_endpoint=      # host:port of the rendezvous (required when nnodes > 1)
+nnodes=1            # >1: one job of N nodes (--cmd slurm.pl), a torchrun agent on each
+rdzv_endpoint=      # host:port of the rendezvous (default: derived inside the job)
 help_message="Usage: $0 [options] <config.yaml> <exp-dir> [--section.key value ...]
  e.g.: $0 --cmd \"\$cuda_cmd\" --gpus 4 conf/train/ecapa_tdnn_c512.yaml exp/ecapa_tdnn_c512
 Options:
   --cmd <cmd>             job backend (default run.pl)
   --gpus <n>              GPUs, one process each (default 0: CPU)
   --nproc <n>             CPU processes when --gpus 0 (default 1)
-  --nnodes <n>            nodes for multi-node training (default 1)
-  --rdzv-endpoint <h:p>   rendezvous host:port for multi-node"
+  --nnodes <n>            nodes, each with --gpus GPUs (or --nproc processes); >1 needs
+                          a backend that spans nodes (slurm.pl) (default 1)
+  --rdzv-endpoint <h:p>   multi-node rendezvous host:port (default: the job's first node
+                          and a free port)"
 
 echo "$0 $*"
 . utils/parse_options.sh
@@ -42,20 +44,35 @@ mkdir -p "$exp/log"
 per_node=$nproc
 [ "$gpus" -gt 0 ] && per_node=$gpus
 launch=(python -m TrainAndTest.bin.train)
-if [ "$per_node" -gt 1 ] || [ "$nnodes" -gt 1 ]; then
-  if [ "$nnodes" -gt 1 ]; then
-    [ -n "$rdzv_endpoint" ] || { echo "$0: --rdzv-endpoint is required with --nnodes $nnodes" >&2; exit 1; }
-    launch=(torchrun --nnodes "$nnodes" --nproc-per-node "$per_node" --rdzv-backend c10d
-            --rdzv-endpoint "$rdzv_endpoint" -m TrainAndTest.bin.train)
-  else
-    launch=(torchrun --standalone --nproc-per-node "$per_node" -m TrainAndTest.bin.train)
-  fi
+node_opts=()
+if [ "$nnodes" -gt 1 ]; then
+  # One job of $nnodes nodes: the backend runs the launcher once per node (slurm.pl: srun),
+  # and each starts a torchrun agent; the endpoint is derived inside the job unless given.
+  launch=(python -m TrainAndTest.bin.launch_node --nnodes "$nnodes" --nproc-per-node "$per_node"
+          --log-dir "$exp/log")
+  [ -z "$rdzv_endpoint" ] || launch+=(--rdzv-endpoint "$rdzv_endpoint")
+  launch+=(-- -m TrainAndTest.bin.train)
+  node_opts=(--nodes "$nnodes")
+  rm -f "$exp"/log/train.node*.log  # a failure below then names only this run's nodes
+elif [ "$per_node" -gt 1 ]; then
+  launch=(torchrun --standalone --nproc-per-node "$per_node" -m TrainAndTest.bin.train)
 fi
 
 start=$(date +%s)
 # shellcheck disable=SC2086
-$cmd --gpu "$gpus" --num-threads "$per_node" "$exp/log/train.log" \
-  "${launch[@]}" --config "$config" --exp-dir "$exp" "$@"
+if ! $cmd "${node_opts[@]}" --gpu "$gpus" --num-threads "$per_node" "$exp/log/train.log" \
+    "${launch[@]}" --config "$config" --exp-dir "$exp" "$@"; then
+  for node_log in "$exp"/log/train.node*.log; do
+    [ -f "$node_log" ] || continue
+    last=$(tail -n 1 "$node_log")  # a node stopped because another failed ends in code 143
+    case "$last" in
+      "# Ended (code 0) "*) ;;
+      *) echo "$0: node log $node_log: ${last#\# }" >&2 ;;
+    esac
+  done
+  echo "$0: training failed, log is in $exp/log/train.log" >&2
+  exit 1
+fi
 [ -f "$exp/final.pt" ] || { echo "$0: training finished without $exp/final.pt; see $exp/log/" >&2; exit 1; }
 echo "$signature" > "$exp/.train_signature"
 echo "$0: trained $exp/final.pt in $(( $(date +%s) - start )) s"

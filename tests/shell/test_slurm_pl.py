@@ -105,3 +105,129 @@ def test_cancelled_task_is_reported(slurm, tmp_path, monkeypatch):
     assert codes == {1: 0, 2: None}
     note = (tmp_path / "log/t.2.log").read_text().splitlines()[-1]
     assert "ended without writing its exit code (state CANCELLED" in note
+
+
+# --- multi-node jobs (--nodes N: srun, one task per node) ---------------------------------
+
+TINY_LSTM = {
+    "model": "lstm",
+    "model_conf": {"embed_dim": 16, "hidden": 32, "proj": 0, "layers": 1},
+    "loss": "aam_softmax",
+    "loss_conf": {"margin": 0.1, "scale": 16},
+    "optimizer": "adam",
+    "optimizer_conf": {"lr": 0.003},
+    "scheduler": "warmup_exponential",
+    "scheduler_conf": {"warmup_epochs": 0.5, "final_lr": 0.001},
+    "data": "synthetic",
+    "data_conf": {
+        "num_speakers": 16, "utts_per_speaker": 16, "feat_dim": 20, "batch_size": 32,
+        "min_frames": 40, "max_frames": 60, "num_valid": 64,
+    },
+    "train_conf": {"epochs": 1, "seed": 3, "log_interval": 4, "keep_last": 2, "average_last": 2},
+}
+
+
+@pytest.fixture
+def two_nodes(slurm) -> list:
+    """The test cluster's node names; skips when it has fewer than two."""
+    out = subprocess.run(["sinfo", "-h", "-N", "-o", "%N"], capture_output=True, text=True,
+                         timeout=30)
+    names = sorted(set(out.stdout.split()))
+    if len(names) < 2:
+        pytest.skip(f"the test Slurm has {len(names)} node(s); start_slurm.sh --nodes 2 needs "
+                    "Slurm's multiple-slurmd mode")
+    return names
+
+
+def job_record(job_id: str) -> str:
+    out = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def write_tiny_config(tmp_path: Path) -> Path:
+    import yaml
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY_LSTM))
+    return path
+
+
+def test_two_node_job_runs_the_command_once_per_node(two_nodes, recipe_env, tmp_path):
+    """--nodes 2: sbatch asks for 2 nodes x 1 task, the script runs srun, each node runs once."""
+    res = slurm_pl(tmp_path, recipe_env, "--nodes", "2", "--num-threads", "2", "log/multi.log",
+                   "bash", "-c", "echo node=$SLURM_NODEID on=$SLURMD_NODENAME "
+                   "of=$SLURM_NNODES list=$SLURM_JOB_NODELIST cpus=$SLURM_CPUS_PER_TASK")
+    assert res.returncode == 0, res.stderr
+    script = (tmp_path / "log/q/multi.sh").read_text()
+    assert ("srun --nodes=2 --ntasks=2 --ntasks-per-node=1 --kill-on-bad-exit=1 --label "
+            "${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK} bash -c \"$cmd\"") in script
+    ((array_id, _),) = done_files(tmp_path / "log/q")
+    record = job_record(array_id)
+    assert "NumNodes=2 " in record and "NumTasks=2 " in record, record
+    log = (tmp_path / "log/multi.log").read_text().splitlines()
+    lines = sorted(line for line in log if " node=" in line and not line.startswith("#"))
+    assert len(lines) == 2, log
+    assert [line.split()[0] for line in lines] == ["0:", "1:"]
+    assert {line.split()[2] for line in lines} == {f"on={n}" for n in two_nodes[:2]}
+    assert all(" of=2 " in line and line.endswith("cpus=2") for line in lines)
+    assert log[-1].startswith("# Ended (code 0) at ")
+
+
+def test_two_node_failure_stops_the_other_node_and_names_its_log(two_nodes, recipe_env, tmp_path):
+    """A worker failing on node 1 ends the job at once (srun --kill-on-bad-exit), not after
+    torchrun's 300 s exit barrier; the node logs say which node failed."""
+    script = tmp_path / "fail_on_node1.py"
+    script.write_text("import os, sys\nsys.exit(3 if os.environ['SLURM_NODEID'] == '1' else 0)\n")
+    res = slurm_pl(tmp_path, recipe_env, "--nodes", "2", "exp/log/train.log",
+                   "python", "-m", "TrainAndTest.bin.launch_node", "--nnodes", "2",
+                   "--nproc-per-node", "1", "--log-dir", "exp/log", "--", str(script))
+    assert res.returncode == 1 and "log is in exp/log/train.log" in res.stderr
+    log = (tmp_path / "exp/log/train.log").read_text()
+    assert "launch_node: node 1 of 2 (" in log and "log is in exp/log/train.node1.log" in log
+    node1 = (tmp_path / "exp/log/train.node1.log").read_text().splitlines()
+    assert node1[-1].startswith("# Ended (code 1) at ")
+    node0 = (tmp_path / "exp/log/train.node0.log").read_text().splitlines()
+    assert not node0[-1].startswith("# Ended (code 0) ")  # stopped by srun
+
+
+def test_one_node_job_trains_with_torchrun_under_srun(slurm, recipe_env, tmp_path):
+    """--nodes 1: the launcher under srun starts torchrun (c10d, 2 processes) and trains."""
+    cfg = write_tiny_config(tmp_path)
+    res = slurm_pl(tmp_path, recipe_env, "--nodes", "1", "--num-threads", "2", "exp/log/train.log",
+                   "python", "-m", "TrainAndTest.bin.launch_node", "--nnodes", "1",
+                   "--nproc-per-node", "2", "--log-dir", "exp/log", "--",
+                   "-m", "TrainAndTest.bin.train", "--config", str(cfg), "--exp-dir", "exp")
+    assert res.returncode == 0, res.stderr + (tmp_path / "exp/log/train.log").read_text()[-3000:]
+    assert "srun --nodes=1 --ntasks=1 " in (tmp_path / "exp/log/q/train.sh").read_text()
+    assert (tmp_path / "exp/final.pt").is_file()
+    node0 = (tmp_path / "exp/log/train.node0.log").read_text().splitlines()
+    assert "torch.distributed.run" in node0[0] and "--nnodes 1" in node0[0]
+    assert node0[-1].startswith("# Ended (code 0) at ")
+    for rank in (0, 1):
+        assert "world size 2" in (tmp_path / f"exp/log/train.rank{rank}.log").read_text()
+
+
+def test_train_sh_two_nodes_through_slurm(two_nodes, recipe_env, tmp_path):
+    """steps/train.sh --nnodes 2 with slurm.pl: one 2-node job, an agent per node, one epoch;
+    the rendezvous host is the first node's NodeAddr (both nodes live on 127.0.0.1)."""
+    cfg = write_tiny_config(tmp_path)
+    for name in ("utils", "steps", "path.sh", "conf"):
+        (tmp_path / name).symlink_to(REPO / name)
+    env = dict(recipe_env, OMP_NUM_THREADS="1")
+    res = subprocess.run(["steps/train.sh", "--cmd", "slurm.pl", "--nnodes", "2", "--nproc", "1",
+                          str(cfg), "exp/tiny"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=600)
+    log_dir = tmp_path / "exp/tiny/log"
+    assert res.returncode == 0, res.stderr + (log_dir / "train.log").read_text()[-3000:]
+    assert (tmp_path / "exp/tiny/final.pt").is_file()
+    (endpoint,) = [p.read_text().strip() for p in log_dir.glob("rendezvous.*")]
+    assert endpoint.startswith("127.0.0.1:")
+    for node in (0, 1):
+        log = (log_dir / f"train.node{node}.log").read_text().splitlines()
+        assert log[2].startswith(f"# node {node} of 2 on ")
+        assert log[-1].startswith("# Ended (code 0) at ")
+    for rank in (0, 1):
+        assert "world size 2" in (log_dir / f"train.rank{rank}.log").read_text()
+    assert "NumNodes=2 " in job_record(next((log_dir / "q").glob("done.*")).name.split(".")[1])
