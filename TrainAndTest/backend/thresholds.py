@@ -45,6 +45,32 @@ def threshold_table(
     return rows
 
 
+def threshold_rows_from_metrics(
+    metrics: Dict[str, float], fars: Sequence[float] = (0.01, 0.001)
+) -> List[Dict[str, float]]:
+    """The rows of :func:`threshold_table` from streamed metrics.
+
+    Args:
+        metrics: output of :meth:`TrainAndTest.metrics.external.ExternalDet.metrics`
+            called with these ``fars`` (keys ``eer``, ``eer_threshold``,
+            ``far_threshold@<far>``, ``far@<far>``, ``frr@<far>``).
+        fars: the false-acceptance targets.
+
+    Example:
+        >>> m = {"eer": 0.1, "eer_threshold": 0.5, "far_threshold@0.01": 0.9,
+        ...      "far@0.01": 0.008, "frr@0.01": 0.3}
+        >>> [r["operating_point"] for r in threshold_rows_from_metrics(m, (0.01,))]
+        ['EER', 'FAR 1%']
+    """
+    rows = [{"operating_point": "EER", "threshold": metrics["eer_threshold"],
+             "far": metrics["eer"], "frr": metrics["eer"]}]
+    for far in fars:
+        rows.append({"operating_point": f"FAR {far * 100:g}%",
+                     "threshold": metrics[f"far_threshold@{far:g}"],
+                     "far": metrics[f"far@{far:g}"], "frr": metrics[f"frr@{far:g}"]})
+    return rows
+
+
 def format_threshold_table(rows: List[Dict[str, float]]) -> str:
     """Markdown table of :func:`threshold_table` rows."""
     lines = ["| operating point | threshold | FAR % | FRR % |", "|---|---|---|---|"]

@@ -5,12 +5,18 @@ Usage:
         [--det det.png] [--hist hist.png] [--thresholds] [--calibrated] \\
         [--results exp/x/RESULTS.md --system cosine] \\
         [--tsne tsne.png --embeddings exp/x/xvectors_test --utt2spk data/test/utt2spk] \\
-        [--allow-missing]
+        [--allow-missing] [--block-size 250000] [--run-size 4000000] [--tmp-dir /tmp]
 
 Prints ``EER: x.xx%`` (with its threshold) and ``minDCF(p): x.xxxx`` for each p_target
 (0.01, 0.001, 0.05 with C_miss = C_fa = 1); with ``--calibrated`` also ``actDCF(p)`` and
 ``Cllr``. Trials are Kaldi (``enrol test target|nontarget``) or VoxCeleb (``1|0 enrol
 test``) lists; scores (``enrol test score``) are matched by the id pair.
+
+Memory is bounded by ``--block-size`` (trials read at a time) and ``--run-size`` (trials
+sorted at a time; longer lists are sorted in runs spilled to ``--tmp-dir``, 9 bytes a
+trial, and merged), not by the length of the list; the EER and minDCF are exact either
+way. ``--det`` and ``--hist`` plot every trial and so hold the scores in memory (9 bytes a
+trial).
 """
 
 from __future__ import annotations
@@ -20,9 +26,14 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+FARS = (0.01, 0.001)
+
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse arguments, compute and print the metrics; returns the exit code."""
+    from TrainAndTest.io.trial_stream import DEFAULT_BLOCK_SIZE
+    from TrainAndTest.metrics.external import DEFAULT_RUN_SIZE
+
     p = argparse.ArgumentParser(prog="python -m TrainAndTest.bin.compute_metrics")
     p.add_argument("trials")
     p.add_argument("scores")
@@ -37,27 +48,44 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--results", default="", help="RESULTS.md to add/replace a row in")
     p.add_argument("--system", default="", help="system name in RESULTS.md (default: scores)")
     p.add_argument("--allow-missing", action="store_true", help="drop trials without score")
+    p.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE,
+                   help="trials read at a time")
+    p.add_argument("--run-size", type=int, default=DEFAULT_RUN_SIZE,
+                   help="trials sorted in memory at a time")
+    p.add_argument("--tmp-dir", default=None, help="where sorted runs go (default $TMPDIR)")
     args = p.parse_args(argv)
 
     import numpy as np
 
-    from TrainAndTest.io.trials import TrialsError, match_scores, read_scores, read_trials
-    from TrainAndTest.metrics.error_rates import compute_metrics
+    from TrainAndTest.io.trial_stream import MatchReport, iter_matched_scores, warn_extra
+    from TrainAndTest.io.trials import TrialsError
+    from TrainAndTest.metrics.external import ExternalDet
 
     prog = "compute_metrics"
+    keep_all = bool(args.det or args.hist)
+    kept_scores: List[np.ndarray] = []
+    kept_labels: List[np.ndarray] = []
     try:
         p_targets = [float(x) for x in args.p_target.split(",") if x]
-        trials = read_trials(args.trials)
-        if not trials.has_labels:
-            raise TrialsError(f"{args.trials}: trials have no target/nontarget labels")
-        enrol, test, scores = read_scores(args.scores)
-        values, kept = match_scores(trials, enrol, test, scores, args.allow_missing,
-                                    args.scores)
-        labels = trials.labels[kept].astype(np.int8)
-        if not kept.all():
-            print(f"{prog}: WARNING: dropped {int((~kept).sum())} of {len(kept)} trials "
+        det = ExternalDet(args.run_size, args.tmp_dir, args.calibrated, p_targets)
+        report = MatchReport()
+        for block in iter_matched_scores(args.trials, args.scores, args.block_size,
+                                         args.allow_missing, report):
+            labels = block.trials.labels
+            if np.any(labels < 0):
+                raise TrialsError(f"{args.trials}: trials have no target/nontarget labels")
+            values, labels = block.scores[block.kept], labels[block.kept]
+            det.add(values, labels)
+            if keep_all:
+                kept_scores.append(values)
+                kept_labels.append(labels)
+        if report.missing:
+            print(f"{prog}: WARNING: dropped {report.missing} of {report.n_trials} trials "
                   "without a score (--allow-missing)", file=sys.stderr)
-        metrics = compute_metrics(values, labels, p_targets, args.calibrated)
+        extra = warn_extra(report, args.scores)
+        if extra:
+            print(f"{prog}: WARNING: {extra}", file=sys.stderr)
+        metrics = det.metrics(p_targets, FARS if args.thresholds else ())
     except (TrialsError, ValueError, OSError) as e:
         print(f"{prog}: ERROR: {e}", file=sys.stderr)
         return 1
@@ -70,16 +98,22 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"actDCF({pt:g}): {metrics[f'act_dcf@{pt:g}']:.4f}")
         print(f"Cllr: {metrics['cllr']:.4f}")
     if args.thresholds:
-        from TrainAndTest.backend.thresholds import format_threshold_table, threshold_table
+        from TrainAndTest.backend.thresholds import (
+            format_threshold_table,
+            threshold_rows_from_metrics,
+        )
 
-        print(format_threshold_table(threshold_table(values, labels)), end="")
+        print(format_threshold_table(threshold_rows_from_metrics(metrics, FARS)), end="")
     from TrainAndTest.metrics import plots
 
-    if args.det:
-        plots.plot_det(values, labels, args.det, p_target=p_targets[0],
-                       title=Path(args.scores).name)
-    if args.hist:
-        plots.plot_score_histograms(values, labels, args.hist, title=Path(args.scores).name)
+    if keep_all:
+        values, labels = np.concatenate(kept_scores), np.concatenate(kept_labels)
+        if args.det:
+            plots.plot_det(values, labels, args.det, p_target=p_targets[0],
+                           title=Path(args.scores).name)
+        if args.hist:
+            plots.plot_score_histograms(values, labels, args.hist,
+                                        title=Path(args.scores).name)
     if args.tsne:
         if not (args.embeddings and args.utt2spk):
             print(f"{prog}: ERROR: --tsne needs --embeddings and --utt2spk", file=sys.stderr)

@@ -2,11 +2,14 @@
 
 Usage:
     python -m TrainAndTest.bin.score_plda [--num-utts exp/x/xvectors_enrol/num_utts.ark] \\
-        [--allow-missing] exp/x/xvectors_train/plda.npz data/test/trials \\
-        exp/x/xvectors_test/xvector.scp exp/x/xvectors_test/xvector.scp exp/x/scores/plda
+        [--allow-missing] [--block-size 250000] exp/x/xvectors_train/plda.npz \\
+        data/test/trials exp/x/xvectors_test/xvector.scp exp/x/xvectors_test/xvector.scp \\
+        exp/x/scores/plda
 
 Like Kaldi's ivector-plda-scoring: with ``--num-utts`` each enrolment vector is a mean of
 that many utterances (Kaldi PLDA scoring uses it; ids absent from the file count as 1).
+The list is scored and written a block of ``--block-size`` trials at a time (temporary
+name, renamed when complete): memory is the embeddings plus one block.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import List, Optional
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse arguments, score, write; returns the exit code."""
+    from TrainAndTest.io.trial_stream import DEFAULT_BLOCK_SIZE
+
     p = argparse.ArgumentParser(prog="python -m TrainAndTest.bin.score_plda")
     p.add_argument("plda")
     p.add_argument("trials")
@@ -26,40 +31,48 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("scores")
     p.add_argument("--num-utts", default="", help="enrolment 'id count' file")
     p.add_argument("--allow-missing", action="store_true")
+    p.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE,
+                   help="trials scored and written at a time")
     args = p.parse_args(argv)
 
     import numpy as np
 
     from TrainAndTest.backend.pipeline import PldaBackend
-    from TrainAndTest.io.embeddings import (
-        EmbeddingError,
-        read_embeddings,
-        read_num_utts,
-        trial_rows,
-    )
-    from TrainAndTest.io.trials import TrialsError, read_trials, write_scores
+    from TrainAndTest.io.embeddings import EmbeddingError, read_embeddings, read_num_utts
+    from TrainAndTest.io.trial_stream import EmbeddingRows, ScoreWriter, iter_trial_blocks
+    from TrainAndTest.io.trials import TrialsError
 
     try:
         backend = PldaBackend.load(args.plda)
-        trials = read_trials(args.trials)
         enrol = read_embeddings(args.enrol)
         test = enrol if args.test == args.enrol else read_embeddings(args.test)
-        e_idx, t_idx, kept = trial_rows(trials, enrol, test, args.allow_missing)
-        num_utts = 1.0
+        num_utts = np.ones(len(enrol.ids))
         if args.num_utts:
             counts = read_num_utts(args.num_utts)
             num_utts = np.array([counts.get(k, 1) for k in enrol.ids], dtype=np.float64)
-        test_mat = enrol.matrix if test is enrol else test.matrix
-        scores = backend.score_trials(enrol.matrix, test_mat, e_idx, t_idx, num_utts)
-        write_scores(args.scores, [x for x, k in zip(trials.enrol, kept) if k],
-                     [x for x, k in zip(trials.test, kept) if k], scores)
+        rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
+        with ScoreWriter(args.scores) as out:
+            for tb in iter_trial_blocks(args.trials, args.block_size):
+                e_idx, t_idx, kept = rows.block(tb)
+                if not args.allow_missing and rows.missing_trials:
+                    continue  # counted for the error below
+                # Only the block's distinct rows are transformed.
+                ue, e_inv = np.unique(e_idx, return_inverse=True)
+                ut, t_inv = np.unique(t_idx, return_inverse=True)
+                e_sub = enrol.matrix[ue]
+                t_sub = e_sub if (test is enrol and np.array_equal(ue, ut)) \
+                    else test.matrix[ut]
+                scores = backend.score_trials(e_sub, t_sub, e_inv.ravel(), t_inv.ravel(),
+                                              num_utts[ue])
+                out.write(tb.enrol.filter(kept), tb.test.filter(kept), scores)
+            rows.check(args.allow_missing)
     except (TrialsError, EmbeddingError, ValueError, OSError, KeyError) as e:
         print(f"score_plda: ERROR: {e}", file=sys.stderr)
         return 1
-    if not kept.all():
-        print(f"score_plda: WARNING: dropped {int((~kept).sum())} trials without embeddings "
+    if rows.missing_trials:
+        print(f"score_plda: WARNING: dropped {rows.missing_trials} trials without embeddings "
               "(--allow-missing)", file=sys.stderr)
-    print(f"score_plda: scored {len(scores)} trials", file=sys.stderr)
+    print(f"score_plda: scored {out.count} trials", file=sys.stderr)
     return 0
 
 

@@ -44,6 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from TrainAndTest.io.embeddings import EmbeddingError
 from TrainAndTest.io.trials import (
     _KALDI_LABELS,
     _VOX_LABELS,
@@ -626,3 +627,53 @@ def _string_bytes(arr) -> List[memoryview]:
         offsets = np.frombuffer(a.buffers()[1], dtype=off_t)[a.offset:a.offset + len(a) + 1]
         out.append(memoryview(a.buffers()[2])[int(offsets[0]):int(offsets[-1])])
     return out
+
+
+class EmbeddingRows:
+    """Embedding rows of streamed trials, counting trials whose ids have no embedding.
+
+    Args:
+        enrol_ids, test_ids: the ids of the enrolment and test embedding matrices, in
+            row order (the same list for one embedding set).
+        trials_path: for messages.
+
+    Example:
+        >>> rows = EmbeddingRows(["a", "b"], ["a", "b"], "trials")
+        >>> tb = TrialBlock(pa.array(["a", "x"]), pa.array(["b", "b"]),
+        ...                 np.array([1, 0], dtype=np.int8), 0)
+        >>> e, t, kept = rows.block(tb)
+        >>> e.tolist(), t.tolist(), kept.tolist(), rows.missing_trials
+        ([0], [1], [True, False], 1)
+    """
+
+    def __init__(self, enrol_ids: Sequence[str], test_ids: Sequence[str], trials_path: str):
+        self.enrol_ids = pa.array(list(enrol_ids), pa.string())
+        self.test_ids = (self.enrol_ids if test_ids is enrol_ids
+                         else pa.array(list(test_ids), pa.string()))
+        self.trials_path = trials_path
+        self.n_trials = 0
+        self.missing_trials = 0
+        self.missing_ids: set = set()
+
+    def block(self, tb: TrialBlock) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(enrol_rows, test_rows, kept)``: rows of the kept trials and the kept mask."""
+        e = id_rows(tb.enrol, self.enrol_ids)
+        t = id_rows(tb.test, self.test_ids)
+        kept = (e >= 0) & (t >= 0)
+        self.n_trials += len(kept)
+        if not kept.all():
+            self.missing_trials += int((~kept).sum())
+            if len(self.missing_ids) < 1000:
+                for col, rows in ((tb.enrol, e), (tb.test, t)):
+                    bad = pa.array(np.flatnonzero(rows < 0))
+                    self.missing_ids.update(pc.unique(col.take(bad)).to_pylist())
+        return e[kept], t[kept], kept
+
+    def check(self, allow_missing: bool) -> None:
+        """Raise ``EmbeddingError`` for trials without embeddings unless ``allow_missing``."""
+        if self.missing_trials and not allow_missing:
+            ids = sorted(self.missing_ids)
+            raise EmbeddingError(
+                f"{self.missing_trials} of {self.n_trials} trials in {self.trials_path} name "
+                f"{len(ids)}{'+' if len(ids) >= 1000 else ''} ids with no embedding "
+                f"(e.g. {_examples(ids)}); pass --allow-missing to drop those trials")
