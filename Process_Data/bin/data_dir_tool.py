@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 PROG = "python -m Process_Data.bin.data_dir_tool"
 
@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _pick(args: argparse.Namespace, *names: str) -> Dict[str, Any]:
+    """The parsed options ``names`` as keyword arguments."""
+    return {name: getattr(args, name) for name in names}
+
+
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed operation; returns the exit status."""
     from Process_Data.data_dir import fix_data_dir, validate_data_dir
@@ -114,19 +119,9 @@ def run(args: argparse.Namespace) -> int:
             split.split_data_dir(args.data, args.nj, per_utt=args.per_utt, force=True)
             print(f"split_data.sh: {args.data} -> {sdir}/{{1..{args.nj}}}", file=sys.stderr)
     elif args.op == "subset":
-        dd = subset.subset_data_dir(
-            args.src,
-            args.dest,
-            utt_list=args.utt_list,
-            spk_list=args.spk_list,
-            first=args.first,
-            last=args.last,
-            shortest=args.shortest,
-            per_spk=args.per_spk,
-            speakers=args.speakers,
-            random_n=args.random,
-            seed=args.seed,
-        )
+        selection = _pick(args, "utt_list", "spk_list", "first", "last", "shortest", "per_spk",
+                          "speakers", "seed")
+        dd = subset.subset_data_dir(args.src, args.dest, random_n=args.random, **selection)
         print(
             f"subset_data_dir.sh: {len(dd.utt2spk)} utterances of {len(dd.speakers)} speakers "
             f"from {args.src} -> {args.dest}",
@@ -144,14 +139,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     elif args.op == "copy":
-        dd = rename.copy_data_dir(
-            args.src,
-            args.dest,
-            utt_prefix=args.utt_prefix,
-            spk_prefix=args.spk_prefix,
-            utt_suffix=args.utt_suffix,
-            spk_suffix=args.spk_suffix,
-        )
+        ids = _pick(args, "utt_prefix", "spk_prefix", "utt_suffix", "spk_suffix")
+        dd = rename.copy_data_dir(args.src, args.dest, **ids)
         print(
             f"copy_data_dir.sh: copied {len(dd.utt2spk)} utterances {args.src} -> {args.dest}",
             file=sys.stderr,
