@@ -95,11 +95,25 @@ class Run:
 
 
 def setup_distributed() -> tuple:
-    """(rank, world_size, local_rank, device), initialising the process group if needed."""
+    """(rank, world_size, local_rank, device), initialising the process group if needed.
+
+    torchrun sets ``RANK`` and ``WORLD_SIZE`` over all nodes of a multi-node run (so data
+    sharding and the global batch do not depend on how processes are spread over nodes) and
+    ``LOCAL_RANK``, this process's GPU on its own node.
+
+    Raises:
+        RuntimeError: ``LOCAL_RANK`` names a GPU this node does not have (more processes per
+            node than GPUs: ``steps/train.sh --gpus`` is per node).
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if torch.cuda.is_available():
+        if local_rank >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"LOCAL_RANK={local_rank} but this node ({os.uname().nodename}) has "
+                f"{torch.cuda.device_count()} GPU(s): --gpus of steps/train.sh counts per node"
+            )
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     else:

@@ -187,3 +187,15 @@ def test_launcher_errors_name_the_variable_or_option(tmp_path, recipe_env):
                          env=recipe_env, capture_output=True, text=True, timeout=60)
     assert res.returncode == 1 and "missing '--' before the training program" in res.stderr
     assert not os.path.exists(tmp_path / "train.node0.log")
+
+
+def test_more_processes_per_node_than_gpus_is_a_clear_error(monkeypatch):
+    """setup_distributed: LOCAL_RANK past this node's GPUs names --gpus (it counts per node)."""
+    from TrainAndTest.trainer import setup_distributed
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    with pytest.raises(RuntimeError, match="LOCAL_RANK=2 but this node .* has 2 GPU.*per node"):
+        setup_distributed()
