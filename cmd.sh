@@ -4,6 +4,7 @@
 #   sge    queue.pl: qsub -t; site options in conf/queue.conf
 # Scripts use $train_cmd (CPU work), $cuda_cmd (GPU training) and $decode_cmd (extraction,
 # scoring); add options per call, e.g. `$cuda_cmd --gpu 4 --mem 32G log/train.log ...`.
+# `--nodes N` (steps/train.sh --nnodes N) needs slurm: run.pl and queue.pl run one node.
 # shellcheck shell=bash
 backend=${backend:-local}
 

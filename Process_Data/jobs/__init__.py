@@ -16,6 +16,8 @@ switches backend in ``cmd.sh`` alone. The modules:
 - :mod:`.batch`: what slurm.pl and queue.pl share (task script, waiting for done files).
 - :mod:`.slurm`, :mod:`.sge`: the two schedulers.
 - :mod:`.cli`: the entry point used by ``utils/*.pl``.
+- :mod:`.nodelist`, :mod:`.torchrun`: Slurm node lists, and the per-node torchrun launcher
+  that ``slurm.pl --nodes N`` runs under ``srun`` for multi-node training.
 
 Standard library only: the backends must run on a bare system Python.
 """
