@@ -48,19 +48,17 @@ MUSAN_SUBDIRS = {"noise": "noise", "music": "music", "babble": "speech"}
 
 
 def entry_duration(entry: str) -> float:
-    """Duration in seconds of a ``wav.scp`` value (header only for plain audio files)."""
-    import soundfile as sf
+    """Duration in seconds of a ``wav.scp`` value (``Process_Data.audio.audio_duration``).
 
-    from Process_Data.audio import FFMPEG_EXTENSIONS, read_audio
+    Raises:
+        AugmentationError: the audio cannot be read (the message names the entry).
+    """
+    from Process_Data.audio import AudioError, audio_duration
 
-    e = entry.strip()
-    if not e.endswith("|") and Path(e).suffix.lower() not in FFMPEG_EXTENSIONS:
-        try:
-            return float(sf.info(e).duration)
-        except Exception as err:
-            raise AugmentationError(f"{e}: cannot read audio header ({err})") from None
-    wav, sr = read_audio(e)
-    return len(wav) / sr
+    try:
+        return audio_duration(entry)
+    except AudioError as e:
+        raise AugmentationError(str(e)) from None
 
 
 def load_noise_list(source: Union[str, os.PathLike], what: str) -> OrderedDict[str, str]:
