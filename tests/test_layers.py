@@ -9,7 +9,7 @@ The layers, lowest first (an import may go down or stay in its layer, never up):
 
 ====  ================  ===============================================================
   0   core              registry, Kaldi table I/O, data dirs and the operations that need
-                        no audio, jobs, progress, embedding/trial I/O
+                        no audio, jobs, progress, input signatures, embedding/trial I/O
   1   audio             reading wav.scp entries, resampling, speed change; the data-dir
                         operations that read audio (durations, frames, speed copies)
   2   features/augment  features, front end, augmentation, corpus preparation
@@ -48,6 +48,7 @@ LAYERS: Dict[str, int] = {
     "Process_Data.data_ops": 0,
     "Process_Data.jobs": 0,
     "Process_Data.progress": 0,
+    "Process_Data.signature": 0,
     "TrainAndTest": 0,
     "TrainAndTest.io": 0,
     "Process_Data.audio": 1,
