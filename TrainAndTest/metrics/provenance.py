@@ -112,11 +112,13 @@ def format_frontend(frontend: Optional[Mapping[str, Any]]) -> str:
         'fbank --num-mel-bins=80, 16000 Hz, VAD off, CMN sliding (window 300)'
         >>> format_frontend(None)
         '(not recorded)'
+        >>> format_frontend({"feature": "", "cmn": "none"})
+        'feature (not recorded), CMN none'
     """
     if not frontend:
         return "(not recorded)"
-    parts = [" ".join([str(frontend.get("feature", "?"))]
-                      + [str(a) for a in frontend.get("feature_args") or []])]
+    feature = frontend.get("feature") or "feature (not recorded)"
+    parts = [" ".join([str(feature)] + [str(a) for a in frontend.get("feature_args") or []])]
     if frontend.get("sample_rate"):
         parts.append(f"{frontend['sample_rate']} Hz")
     vad = frontend.get("vad")
