@@ -3,32 +3,36 @@
 # embeddings -> scoring -> report. Run `./run.sh` for the built-in demo corpus (CPU is
 # enough), `./run.sh --stage N --stop-stage M` to run some stages, `./run.sh --help` for all
 # options. Each stage skips work that is already done, so a killed run resumes with
-# `--stage <the stage that was running>`.
+# `--stage <the stage that was running>`. Every option is checked before stage 0.
 set -euo pipefail
 
 # ---- configuration (every variable is also an option: --feat-type mfcc) ----
 stage=0                  # first stage to run
 stop_stage=7             # last stage to run
-corpus=demo              # demo | voxceleb | cnceleb | voxceleb-layout
+corpus=demo              # demo | voxceleb | cnceleb | voxceleb-layout (see "corpora" below)
+extra_test_sets=""       # more evaluation sets: sitw_dev sitw_eval librispeech_<subset> (e.g. librispeech_test_clean)
 data_root=               # voxceleb-layout: corpus root in VoxCeleb1 layout (wav/<spk>/<session>/*)
 voxceleb1_root=db/VoxCeleb1       # voxceleb: VoxCeleb1 (wav/, meta, trial lists)
 voxceleb2_root=db/VoxCeleb2/dev   # voxceleb: VoxCeleb2 dev split (aac/)
 cnceleb_roots="db/CN-Celeb_flac db/CN-Celeb2_flac"  # cnceleb: CN-Celeb1 [CN-Celeb2]
+sitw_root=db/sitw        # --extra-test-sets sitw_*: Speakers in the Wild (dev/ eval/)
+librispeech_root=db/LibriSpeech   # --extra-test-sets librispeech_*: holds test-clean/ ...
 musan_root=              # MUSAN root (music/ noise/ speech/); needed by --augment offline|online
 rirs_root=               # RIRS_NOISES root; needed by --augment offline|online
 demo_speakers=200        # demo corpus size
 demo_utts=20
 demo_test_speakers=40
 feat_type=fbank          # fbank | mfcc | spect
-use_vad=false            # energy VAD (needs a C0/energy column: mfcc; see README)
-cmn_window=300           # sliding CMN window of egs and extraction (0: off)
+use_vad=false            # energy VAD on column 0 (C0): --feat-type mfcc only
+cmn_window=300           # sliding CMN window of the front end (0: no CMN)
 augment=none             # none | offline | online
+augment_config=conf/augment_online.yaml  # --augment online: chain template (RIRS_ROOT, MUSAN_DATA)
 speed_perturb=false      # add 0.9x and 1.1x speed copies of the training set as new speakers
 train_config=conf/train/demo.yaml   # exp dir is exp/<config name>
 train_overrides=""       # extra trainer options, e.g. "--train_conf.epochs 2"
-min_frames=100           # egs chunk lengths (frames); utterances shorter than min_frames are dropped
+min_frames=100           # training chunk lengths (frames); utterances shorter than min_frames are dropped
 max_frames=200
-num_repeats=2            # egs passes over the training data
+num_repeats=2            # passes over the training data (egs, or per epoch with --augment online)
 plda_lda_dim=0           # LDA dimension before PLDA (0: none)
 domain_weight=3          # plda_adapt: the trial list's domain counts this often in PLDA training
 nj=4                     # parallel jobs
@@ -41,14 +45,17 @@ help_message="Usage: $0 [options]
        $0 --corpus voxceleb-layout --data-root ../shared/data/minivox \\
           --musan-root ../shared/data/musan_mini --rirs-root ../shared/data/RIRS_NOISES_mini
        $0 --corpus voxceleb --gpus 4 --augment offline --musan-root db/musan \\
-          --rirs-root db/RIRS_NOISES --train-config conf/train/ecapa_tdnn_c512.yaml
+          --rirs-root db/RIRS_NOISES --train-config conf/train/ecapa_tdnn_c512.yaml \\
+          --extra-test-sets \"sitw_eval librispeech_test_clean\"
 Options (defaults at the top of $0):
   --stage N --stop-stage M   stages 0 data, 1 features, 2 augmentation, 3 egs, 4 train,
                              5 embeddings, 6 scoring, 7 report
   --corpus <name>            demo | voxceleb | cnceleb | voxceleb-layout (with --data-root)
-  --feat-type <type>         fbank | mfcc | spect
-  --augment <how>            none | offline | online
+  --extra-test-sets \"<sets>\" sitw_dev sitw_eval librispeech_<subset> (--sitw-root, --librispeech-root)
+  --feat-type <type>         fbank | mfcc | spect;  --use-vad <bool> (mfcc only)  --cmn-window N
+  --augment <how>            none | offline | online (with --musan-root and --rirs-root)
   --speed-perturb <bool>     0.9x/1.1x speed copies as new training speakers (default false)
+  --min-frames N --max-frames M --num-repeats R   training chunks (egs and --augment online)
   --train-config <yaml>      conf/train/*.yaml;  --train-overrides \"--key.sub value ...\"
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
@@ -62,44 +69,147 @@ if [ $# -ne 0 ]; then
   printf '%s\n' "$help_message" >&2
   exit 1
 fi
+
+# ---- corpora: training set, test sets, trial lists and data preparation, one place each ----
+# <corpus>_sets sets train_set, test_specs and expected_lists; <corpus>_prepare writes
+# them under $data; <corpus>_roots names the folders it reads (checked before stage 0). A test spec is "<set>" (trials in $data/<set>/trials*, enrolment from
+# the same set) or "<set>:<enrol-set>"; a trailing "?" marks a set the corpus may not have
+# (it is scored when stage 0 wrote it). expected_lists are "<set>/<trials file>": a list
+# that is missing is named in the log and in RESULTS.md, never silently dropped.
+demo_sets() {  # the built-in synthetic corpus (local/make_demo_corpus.sh), VoxCeleb1 layout
+  train_set=demo_dev; test_specs="demo_test"; expected_lists="demo_test/trials"
+}
+demo_prepare() {
+  local/make_demo_corpus.sh --nj "$nj" --num-speakers "$demo_speakers" \
+    --utts-per-speaker "$demo_utts" --num-test-speakers "$demo_test_speakers" "$data/demo_corpus"
+  local/make_voxceleb1.sh --nj "$nj" --prefix demo "$data/demo_corpus" "$data"
+}
+demo_roots() { :; }  # made by demo_prepare
+voxceleb_layout_roots() { echo "$data_root"; }
+voxceleb_layout_prefix() { local p; p=$(basename "$data_root"); echo "${p//[^A-Za-z0-9_]/_}"; }
+voxceleb_layout_sets() {  # any corpus in VoxCeleb1 layout (minivox), split by its meta file
+  local p; p=$(voxceleb_layout_prefix)
+  train_set=${p}_dev; test_specs="${p}_test"; expected_lists="${p}_test/trials"
+}
+voxceleb_layout_prepare() {
+  local/make_voxceleb1.sh --nj "$nj" --prefix "$(voxceleb_layout_prefix)" "$data_root" "$data"
+}
+voxceleb_roots() { echo "$voxceleb1_root $voxceleb2_root"; }
+voxceleb_sets() {  # VoxCeleb2 dev training; Vox1-O in voxceleb1_test, Vox1-E/H in voxceleb1_all
+  train_set=voxceleb2_dev; test_specs="voxceleb1_test voxceleb1_all?"
+  expected_lists="voxceleb1_test/trials_vox1_o_clean voxceleb1_test/trials_vox1_o
+    voxceleb1_all/trials_vox1_e_clean voxceleb1_all/trials_vox1_e
+    voxceleb1_all/trials_vox1_h_clean voxceleb1_all/trials_vox1_h"
+}
+voxceleb_prepare() {
+  local/make_voxceleb1.sh --nj "$nj" "$voxceleb1_root" "$data"
+  local/make_voxceleb2.sh --nj "$nj" "$voxceleb2_root" "$data/voxceleb2_dev"
+}
+cnceleb_roots() { echo "$cnceleb_roots"; }
+cnceleb_sets() {  # CN-Celeb(2) dev training; eval trials score test utterances against enrolments
+  train_set=cnceleb_train; test_specs="cnceleb_eval_test:cnceleb_eval_enroll"
+  expected_lists="cnceleb_eval_test/trials"
+}
+cnceleb_prepare() {
+  # shellcheck disable=SC2086
+  local/make_cnceleb.sh --nj "$nj" $cnceleb_roots "$data"
+}
+
+# Extra evaluation sets (--extra-test-sets): the same three things per set family.
+sitw_sets() {  # $1: dev | eval; core-core trials in the test dir
+  test_specs="$test_specs sitw_$1_test:sitw_$1_enroll"
+  expected_lists="$expected_lists sitw_$1_test/trials"
+}
+sitw_prepare() { local/make_sitw.sh --nj "$nj" --parts "$1" "$sitw_root" "$data"; }
+sitw_roots() { echo "$sitw_root"; }
+librispeech_subset() { local s=${1//_/-}; echo "$s"; }  # test_clean -> test-clean
+librispeech_sets() {  # $1: subset with underscores; Vox1-O style trials drawn once (seeded)
+  test_specs="$test_specs librispeech_$1"
+  expected_lists="$expected_lists librispeech_$1/trials"
+}
+librispeech_prepare() {
+  local dir=$data/librispeech_$1
+  local/make_librispeech.sh --nj "$nj" "$librispeech_root/$(librispeech_subset "$1")" "$dir"
+  [ -f "$dir/trials" ] || local/make_trials.sh "$dir" "$dir/trials"
+}
+librispeech_roots() { echo "$librispeech_root/$(librispeech_subset "$1")"; }
+extra_family() {  # "sitw_eval" -> "sitw eval"; unknown names are errors
+  case "$1" in
+    sitw_dev|sitw_eval) echo "sitw ${1#sitw_}" ;;
+    librispeech_?*) echo "librispeech ${1#librispeech_}" ;;
+    *) echo "$0: --extra-test-sets: unknown set '$1' (valid: sitw_dev sitw_eval librispeech_<subset>, e.g. librispeech_test_clean)" >&2
+       return 1 ;;
+  esac
+}
+
+# ---- options, all checked before stage 0 ----
+die() { echo "$0: $*" >&2; exit 1; }
+is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+for opt in stage stop_stage nj gpus cmn_window min_frames max_frames num_repeats plda_lda_dim \
+    domain_weight demo_speakers demo_utts demo_test_speakers; do
+  is_uint "${!opt}" || die "--${opt//_/-} must be a non-negative integer, got '${!opt}'"
+done
+[ "$nj" -ge 1 ] || die "--nj must be at least 1"
+[ "$min_frames" -le "$max_frames" ] || die "--min-frames $min_frames is more than --max-frames $max_frames"
+[ "$num_repeats" -ge 1 ] || die "--num-repeats must be at least 1"
+case "$corpus" in
+  demo|voxceleb|cnceleb|voxceleb-layout) ;;
+  *) die "--corpus must be demo, voxceleb, cnceleb or voxceleb-layout, got '$corpus'" ;;
+esac
+[ "$corpus" != voxceleb-layout ] || [ -n "$data_root" ] || die "--corpus voxceleb-layout needs --data-root"
+# The front end: run.sh's name, the Kaldi feature type, the steps/ script and its option file.
+case "$feat_type" in
+  fbank) feature=fbank; feat_conf=conf/fbank_80.conf ;;
+  mfcc) feature=mfcc; feat_conf=conf/mfcc_30.conf ;;
+  spect) feature=spectrogram; feat_conf=conf/spect_161.conf ;;
+  *) die "--feat-type must be fbank, mfcc or spect, got '$feat_type'" ;;
+esac
+feat_script=steps/make_$feat_type.sh
+feat_opt=("--$feat_type-config" "$feat_conf")
+vad_conf=conf/vad.conf
+if $use_vad; then
+  # the energy VAD reads column 0 as log energy; only MFCC's C0 is one
+  [ "$feat_type" = mfcc ] || die "--use-vad true needs an energy column (C0), which only --feat-type mfcc has; got --feat-type $feat_type"
+  # augmented copies would need their clean utterance's VAD decision
+  [ "$augment" != offline ] || die "--use-vad true with --augment offline is not supported; use --augment online or --use-vad false"
+fi
+case "$augment" in
+  none) ;;
+  offline|online)
+    [ -d "$musan_root" ] || die "--augment $augment needs --musan-root (got '$musan_root')"
+    [ -d "$rirs_root" ] || die "--augment $augment needs --rirs-root (got '$rirs_root')"
+    [ "$augment" = offline ] || [ -f "$augment_config" ] || die "--augment-config: no such file $augment_config"
+    ;;
+  *) die "--augment must be none, offline or online, got '$augment'" ;;
+esac
+[ -f "$train_config" ] || die "--train-config: no such file $train_config"
+
+corpus_fn=${corpus//-/_}
+"${corpus_fn}_sets"
+extras=()
+for x in $extra_test_sets; do
+  family=$(extra_family "$x") || exit 1
+  extras+=("$family")
+  # shellcheck disable=SC2086
+  ${family% *}_sets ${family#* }
+done
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then  # the corpus roots stage 0 reads
+  roots=$("${corpus_fn}_roots")
+  for e in ${extras[@]+"${extras[@]}"}; do
+    # shellcheck disable=SC2086
+    roots="$roots $(${e% *}_roots ${e#* })"
+  done
+  for root in $roots; do
+    [ -d "$root" ] || die "corpus root '$root' does not exist (check --data-root / the corpus paths at the top of $0)"
+  done
+fi
+
 utils/setup_venv.sh
 # shellcheck disable=SC1091
 . ./path.sh
 # shellcheck disable=SC1091
 . ./cmd.sh
 
-case "$feat_type" in
-  fbank) feat_script=steps/make_fbank.sh; feat_opt=(--fbank-config conf/fbank_80.conf) ;;
-  mfcc) feat_script=steps/make_mfcc.sh; feat_opt=(--mfcc-config conf/mfcc_30.conf) ;;
-  spect) feat_script=steps/make_spect.sh; feat_opt=(--spect-config conf/spect_161.conf) ;;
-  *) echo "$0: --feat-type must be fbank, mfcc or spect, got '$feat_type'" >&2; exit 1 ;;
-esac
-case "$augment" in
-  none) ;;
-  offline|online)
-    [ -d "$musan_root" ] || { echo "$0: --augment $augment needs --musan-root (got '$musan_root')" >&2; exit 1; }
-    [ -d "$rirs_root" ] || { echo "$0: --augment $augment needs --rirs-root (got '$rirs_root')" >&2; exit 1; }
-    ;;
-  *) echo "$0: --augment must be none, offline or online, got '$augment'" >&2; exit 1 ;;
-esac
-[ -f "$train_config" ] || { echo "$0: --train-config: no such file $train_config" >&2; exit 1; }
-
-# Data sets of each corpus: one training set, and "trials enrol-set test-set" triples.
-case "$corpus" in
-  demo)
-    corpus_dir=$data/demo_corpus; prefix=demo; train_set=demo_dev; test_sets="demo_test" ;;
-  voxceleb-layout)
-    [ -n "$data_root" ] || { echo "$0: --corpus voxceleb-layout needs --data-root" >&2; exit 1; }
-    corpus_dir=$data_root; prefix=$(basename "$data_root"); prefix=${prefix//[^A-Za-z0-9_]/_}
-    train_set=${prefix}_dev; test_sets="${prefix}_test" ;;
-  voxceleb)
-    corpus_dir=$voxceleb1_root; prefix=voxceleb1; train_set=voxceleb2_dev
-    test_sets="voxceleb1_test voxceleb1_all" ;;
-  cnceleb)
-    corpus_dir=${cnceleb_roots%% *}; prefix=cnceleb; train_set=cnceleb_train
-    test_sets="cnceleb_eval_enroll cnceleb_eval_test" ;;
-  *) echo "$0: --corpus must be demo, voxceleb, cnceleb or voxceleb-layout, got '$corpus'" >&2; exit 1 ;;
-esac
 name=$(basename "$train_config" .yaml)
 expdir=$exp/$name
 mkdir -p "$exp"
@@ -112,48 +222,61 @@ stage_done() {  # append "stage N <seconds>" to the times log
   log "stage $1 took $((now - stage_start)) s"
   stage_start=$now
 }
+spec_sets() {  # the data sets of the test specs (test and enrolment), optional ones only if present
+  local spec set
+  for spec in $test_specs; do
+    for set in $(echo "${spec%\?}" | tr ':' ' '); do
+      if [[ "$spec" == *'?' ]] && [ ! -d "$data/$set" ]; then continue; fi
+      echo "$set"
+    done
+  done | awk '!seen[$0]++'
+}
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  log "Stage 0: data preparation: $corpus -> $data/{$train_set,${test_sets// /,}}"
-  if [ "$corpus" = demo ]; then
-    local/make_demo_corpus.sh --nj "$nj" --num-speakers "$demo_speakers" \
-      --utts-per-speaker "$demo_utts" --num-test-speakers "$demo_test_speakers" "$corpus_dir"
-  fi
-  [ -d "$corpus_dir" ] || { echo "$0: corpus root '$corpus_dir' does not exist (check --data-root / the corpus paths at the top of $0)" >&2; exit 1; }
-  case "$corpus" in
-    demo|voxceleb-layout) local/make_voxceleb1.sh --nj "$nj" --prefix "$prefix" "$corpus_dir" "$data" ;;
-    voxceleb)
-      local/make_voxceleb1.sh --nj "$nj" "$voxceleb1_root" "$data"
-      local/make_voxceleb2.sh --nj "$nj" "$voxceleb2_root" "$data/voxceleb2_dev" ;;
-    cnceleb)
-      # shellcheck disable=SC2086
-      local/make_cnceleb.sh --nj "$nj" $cnceleb_roots "$data" ;;
-  esac
+  log "Stage 0: data preparation: $corpus${extra_test_sets:+ + $extra_test_sets} -> $data/$train_set, test sets $test_specs"
+  "${corpus_fn}_prepare"
+  for e in ${extras[@]+"${extras[@]}"}; do
+    # shellcheck disable=SC2086
+    ${e% *}_prepare ${e#* }
+  done
   if [ "$augment" != none ]; then
     local/make_musan.sh --nj "$nj" "$musan_root" "$data"
     local/make_rirs.sh --nj "$nj" "$rirs_root" "$data"
   fi
-  for set in $train_set $test_sets; do utils/validate_data_dir.sh --no-feats "$data/$set"; done
+  for set in $train_set $(spec_sets); do utils/validate_data_dir.sh --no-feats "$data/$set"; done
   stage_done 0
 fi
+
+# What stage 0 wrote decides what is scored: optional sets and lists that are absent are
+# skipped, and said so here and in RESULTS.md.
+skipped=()
+for spec in $test_specs; do
+  if [[ "$spec" == *'?' ]] && [ ! -d "$data/${spec%%[:?]*}" ]; then
+    skipped+=("test set ${spec%%[:?]*} (not written by stage 0: the corpus has none of its trial lists)")
+  fi
+done
+for l in $expected_lists; do
+  [ -f "$data/$l" ] || skipped+=("trial list $l (not in the corpus)")
+done
+for s in ${skipped[@]+"${skipped[@]}"}; do log "skipped: $s"; done
+eval_sets=$(spec_sets | tr '\n' ' ')
 
 make_features() {  # features (+ VAD) of data set $1, validated
   "$feat_script" --nj "$nj" --cmd "$train_cmd" "${feat_opt[@]}" --write-utt2num-frames true \
     "$data/$1" "$exp/make_$feat_type/$1" "$data/$1/data"
   if $use_vad; then
-    steps/compute_vad_decision.sh --nj "$nj" --cmd "$train_cmd" "$data/$1" \
-      "$exp/make_vad/$1" "$data/$1/data"
+    steps/compute_vad_decision.sh --nj "$nj" --cmd "$train_cmd" --vad-config "$vad_conf" \
+      "$data/$1" "$exp/make_vad/$1" "$data/$1/data"
   fi
   utils/validate_data_dir.sh "$data/$1"
 }
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: features ($feat_type, VAD $use_vad): $data/<set>/wav.scp -> feats.scp"
-  for set in $train_set $test_sets; do make_features "$set"; done
+  for set in $train_set $eval_sets; do make_features "$set"; done
   stage_done 1
 fi
 
-case "$speed_perturb" in true|false) ;; *) echo "$0: --speed-perturb must be true or false, got '$speed_perturb'" >&2; exit 1 ;; esac
 # The training set of the egs (or of the on-the-fly loader): clean [+ speed copies] [+ augmented]
 egs_train_set=$train_set
 $speed_perturb && egs_train_set=${train_set}_sp_combined
@@ -174,34 +297,16 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   if [ "$augment" = offline ]; then
     steps/augment_data_dir.sh --rirs-root "$rirs_root" --musan-root "$musan_root" \
       --subset-factor 2 "$data/$train_set" "$data/${train_set}_aug"
-    "$feat_script" --nj "$nj" --cmd "$train_cmd" "${feat_opt[@]}" --write-utt2num-frames true \
-      "$data/${train_set}_aug" "$exp/make_$feat_type/${train_set}_aug" "$data/${train_set}_aug/data"
-    if $use_vad; then  # augmented copies share the clean utterance's VAD decision
-      echo "$0: --use-vad with --augment offline is not supported; use --augment online" >&2
-      exit 1
-    fi
+    make_features "${train_set}_aug"
     parts+=("$data/${train_set}_aug")
   fi
   if [ ${#parts[@]} -gt 1 ]; then
     utils/combine_data.sh "$data/$egs_train_set" "${parts[@]}"
     utils/validate_data_dir.sh "$data/$egs_train_set"
   fi
-  if [ "$augment" = online ]; then
-    mkdir -p "$expdir"
-    cat > "$expdir/augment.yaml.tmp" <<EOF
-# online augmentation chain written by run.sh stage 2
-sample_rate: 16000
-stages:
-  - name: reverberate
-    prob: 0.3
-    args: {rir_set_parameters: "1.0, $rirs_root/simulated_rirs/smallroom/rir_list"}
-  - one_of:
-      - {name: add_noise, args: {noises: $data/musan_noise, mode: foreground, snrs: [0, 15]}}
-      - {name: add_noise, args: {noises: $data/musan_music, mode: background, snrs: [5, 15]}}
-      - {name: add_noise, args: {noises: $data/musan_speech, mode: babble, snrs: [13, 20]}}
-    prob: 0.6
-EOF
-    mv "$expdir/augment.yaml.tmp" "$expdir/augment.yaml"
+  if [ "$augment" = online ]; then  # the chain of conf/, with this run's MUSAN/RIR paths
+    python -m Process_Data.bin.fill_placeholders --check-chain "$augment_config" \
+      "$expdir/augment.yaml" RIRS_ROOT="$rirs_root" MUSAN_DATA="$data"
   fi
   stage_done 2
 fi
@@ -221,10 +326,20 @@ fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   log "Stage 4: training: $train_config -> $expdir/final.pt"
+  # egs carry their front end (<egs>/info/frontend.yaml); the on-the-fly loader is told it
   data_opts=(--data egs --data_conf.egs_dir "$egs")
   if [ "$augment" = online ]; then
+    cmn=sliding
+    [ "$cmn_window" -eq 0 ] && cmn=none
+    vad_opts=()
+    $use_vad && vad_opts=(--frontend.vad_config "$vad_conf")
     data_opts=(--data onthefly --data_conf.data_dir "$data/$egs_train_set" --data_conf.source wav
-               --data_conf.augment "$expdir/augment.yaml")
+               --data_conf.augment "$expdir/augment.yaml"
+               --data_conf.min_frames "$min_frames" --data_conf.max_frames "$max_frames"
+               --data_conf.num_repeats "$num_repeats"
+               --frontend.feature "$feature" --frontend.feature_config "$feat_conf"
+               --frontend.vad "$use_vad" "${vad_opts[@]}"
+               --frontend.cmn "$cmn" --frontend.cmn_window "$cmn_window")
   fi
   # shellcheck disable=SC2086
   steps/train.sh --cmd "$cuda_cmd" --gpus "$gpus" "$train_config" "$expdir" \
@@ -234,24 +349,38 @@ fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp"
-  for set in $train_set $test_sets; do
+  # the front end (features, VAD, CMN) travels inside final.pt
+  read -ra sets <<< "$train_set $eval_sets"
+  for i in "${!sets[@]}"; do
+    log "embeddings of ${sets[$i]} ($((i + 1))/${#sets[@]})"
     steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
-      --cmn-window "$cmn_window" --use-vad "$use_vad" "$expdir" "$data/$set" "$expdir/xvectors_$set"
+      "$expdir" "$data/${sets[$i]}" "$expdir/xvectors_${sets[$i]}"
   done
   stage_done 5
 fi
 
-# Every (trials file, enrolment set, test set) to score.
+# Every (trials file, enrolment set, test set) to score. A "trials" file with the same
+# content as a named list of its set (Vox1: trials = trials_vox1_o_clean) is scored once,
+# under the named list, so a cleaned and an original list cannot be mistaken for each other.
 score_lists() {
-  local set t
-  if [ "$corpus" = cnceleb ]; then
-    echo "$data/cnceleb_eval_test/trials cnceleb_eval_enroll cnceleb_eval_test"
-    return
-  fi
-  for set in $test_sets; do
+  local spec set enrol t
+  for spec in $test_specs; do
+    set=${spec%%[:?]*}
+    enrol=$set
+    [[ "$spec" == *:* ]] && enrol=${spec#*:} && enrol=${enrol%\?}
+    [ -d "$data/$set" ] || continue
     for t in "$data/$set"/trials "$data/$set"/trials_*; do
-      [ -f "$t" ] && echo "$t $set $set"
+      [ -f "$t" ] || continue
+      if [ "$(basename "$t")" = trials ] && [ -n "$(same_list_as "$t")" ]; then continue; fi
+      echo "$t $enrol $set"
     done
+  done
+  return 0
+}
+same_list_as() {  # the trials_* file of $1's dir with the same content, if any
+  local other
+  for other in "$(dirname "$1")"/trials_*; do
+    if [ -f "$other" ] && cmp -s "$1" "$other"; then echo "$other"; return 0; fi
   done
   return 0
 }
@@ -260,7 +389,7 @@ score_lists() {
 # cosine_dc (embeddings centred on their domain's training mean) and plda_adapt (PLDA whose
 # training counts the trial list's domain domain_weight times; plain PLDA for mixed lists).
 domain_sets=""
-for set in $train_set $test_sets; do
+for set in $train_set $eval_sets; do
   [ -f "$data/$set/utt2domain" ] || { domain_sets=""; break; }
   domain_sets="$domain_sets $set"
 done
@@ -274,7 +403,11 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
     steps/center_embeddings.sh --cmd "$train_cmd" "$data/$train_set" "$expdir/xvectors_$train_set" \
       "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
   done
+  num_lists=$(score_lists | wc -l)
+  i=0
   score_lists | while read -r trials enrol test; do
+    i=$((i + 1))
+    log "scoring $trials ($i/$num_lists)"
     tag=$(basename "$trials")_$test
     steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
       "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
@@ -302,6 +435,12 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   log "Stage 7: report: $expdir/scores -> $expdir/RESULTS.md, DET and t-SNE plots"
   results=$expdir/RESULTS.md
   rm -f "$results"
+  notes=()
+  for s in ${skipped[@]+"${skipped[@]}"}; do notes+=(--note "skipped: $s"); done
+  # shellcheck disable=SC2046
+  python -m TrainAndTest.bin.provenance --config "$train_config" --exp-dir "$expdir" \
+    --train-data "$data/$egs_train_set" --overrides "$train_overrides" ${notes[@]+"${notes[@]}"} \
+    "$results" $(score_lists | cut -d' ' -f1)
   score_lists | while read -r trials _ test; do
     tag=$(basename "$trials")_$test
     for system in $systems; do
@@ -312,12 +451,10 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   done
   # minivox: the mean over the per-corpus lists (trials_az, ...) of each system
   python -m TrainAndTest.bin.results_means "$results"
-  first_test=${test_sets%% *}
-  python -m TrainAndTest.bin.compute_metrics --tsne "$expdir/tsne_$first_test.png" \
-    --embeddings "$expdir/xvectors_$first_test/xvector.scp" --utt2spk "$data/$first_test/utt2spk" \
-    "$(score_lists | head -n 1 | cut -d' ' -f1)" \
-    "$expdir/scores/cosine_$(basename "$(score_lists | head -n 1 | cut -d' ' -f1)")_$first_test" \
-    > /dev/null
+  first_test=${test_specs%% *}
+  first_test=${first_test%%[:?]*}
+  python -m TrainAndTest.bin.plot_tsne "$expdir/xvectors_$first_test" \
+    "$data/$first_test/utt2spk" "$expdir/tsne_$first_test.png"
   stage_done 7
   cat "$results"
 fi

@@ -1,0 +1,143 @@
+"""run.sh beyond the default run: --augment online, --feat-type mfcc (+ VAD) with an extra
+LibriSpeech test set, CN-Celeb (enrolment set != test set) and VoxCeleb without the
+Vox1-E/H lists, each end to end on tiny synthetic corpora (tests/recipe_fakes.py); and
+every option error fails before stage 0.
+
+Each end-to-end run trains one epoch on CPU (a few minutes on 2 cores)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import kaldiio
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.recipe_fakes import make_cnceleb, make_librispeech, make_musan, make_rirs, make_voxceleb
+
+TINY_DEMO = ["--demo-speakers", "12", "--demo-utts", "8", "--demo-test-speakers", "4"]
+FAST = ["--nj", "2", "--train-overrides", "--train_conf.epochs 1"]
+
+
+def run_recipe(out: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """./run.sh with data and exp under ``out``; stdout and stderr captured."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", SV_PROGRESS_INTERVAL="5")
+    cmd = ["./run.sh", "--data", str(out / "data"), "--exp", str(out / "exp"), *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _ok(proc: subprocess.CompletedProcess) -> str:
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-6000:]
+    return text
+
+
+def _rows(results: str):
+    """(system, trials, EER) of every results row."""
+    return re.findall(r"^\| (\w+) \| (\S+) \| ([0-9.]+) \|", results, re.M)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--use-vad", "true", "--feat-type", "mfcc", "--augment", "offline"],
+         "--use-vad true with --augment offline is not supported"),
+        (["--use-vad", "true", "--feat-type", "fbank"],
+         "--use-vad true needs an energy column (C0), which only --feat-type mfcc has"),
+        (["--use-vad", "true", "--feat-type", "spect"], "got --feat-type spect"),
+        (["--extra-test-sets", "sitw_eval timit"], "--extra-test-sets: unknown set 'timit'"),
+        (["--extra-test-sets", "librispeech_test_clean", "--librispeech-root", "/no/such"],
+         "corpus root '/no/such/test-clean' does not exist"),
+        (["--min-frames", "300", "--max-frames", "200"], "--min-frames 300 is more than"),
+        (["--augment", "online", "--musan-root", "/no/musan"], "--augment online needs --musan-root"),
+        (["--corpus", "voxceleb", "--voxceleb1-root", "/no/vox1"], "corpus root '/no/vox1' does not exist"),
+        (["--nj", "two"], "--nj must be a non-negative integer"),
+    ],
+)
+def test_option_errors_fail_before_stage_0(tmp_path, args, message):
+    proc = run_recipe(tmp_path, *args, timeout=120)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Stage 0" not in proc.stderr and not (tmp_path / "data").exists()
+
+
+def test_augment_online_honours_chunks_and_front_end(tmp_path):
+    musan, rirs = make_musan(tmp_path / "musan"), make_rirs(tmp_path / "RIRS_NOISES")
+    out = tmp_path / "run"
+    text = _ok(run_recipe(out, *TINY_DEMO, *FAST, "--augment", "online", "--musan-root",
+                          str(musan), "--rirs-root", str(rirs), "--min-frames", "60",
+                          "--max-frames", "120", "--num-repeats", "1"))
+    model = out / "exp" / "demo"
+    chain = (model / "augment.yaml").read_text()
+    assert "${" not in chain and f"{out / 'data'}/musan_noise" in chain
+    assert str(rirs) in chain
+    assert not list((out / "exp").glob("egs_*")), "online augmentation makes no egs"
+    cfg = yaml.safe_load((model / "config.yaml").read_text())
+    assert cfg["data"] == "onthefly"
+    dc = cfg["data_conf"]
+    assert (dc["min_frames"], dc["max_frames"], dc["num_repeats"]) == (60, 120, 1)
+    fe = cfg["frontend"]
+    assert fe["feature"] == "fbank" and "--num-mel-bins=80" in fe["feature_args"]
+    assert (fe["cmn"], fe["cmn_window"], fe["vad"]) == ("sliding", 300, False)
+    results = (model / "RESULTS.md").read_text()
+    assert "- front end: fbank " in results and "--num-mel-bins=80" in results
+    assert {s for s, t, _ in _rows(results) if t == "demo_test/trials"} >= {"cosine", "plda"}
+    assert "Done in" in text
+
+
+def test_mfcc_with_vad_and_an_extra_librispeech_set(tmp_path):
+    libri = make_librispeech(tmp_path / "LibriSpeech" / "test-clean")
+    out = tmp_path / "run"
+    _ok(run_recipe(out, *TINY_DEMO, *FAST, "--feat-type", "mfcc", "--use-vad", "true",
+                   "--extra-test-sets", "librispeech_test_clean",
+                   "--librispeech-root", str(libri.parent)))
+    data, model = out / "data", out / "exp" / "demo"
+    for name in ("demo_dev", "demo_test", "librispeech_test_clean"):
+        assert (data / name / "vad.scp").is_file()
+        _, feats = next(iter(kaldiio.load_scp(str(data / name / "feats.scp")).items()))
+        assert feats.shape[1] == 30, name  # conf/mfcc_30.conf
+    assert (data / "librispeech_test_clean" / "trials").is_file()
+    assert (model / "xvectors_librispeech_test_clean" / "xvector.scp").is_file()
+    fe = yaml.safe_load((model / "config.yaml").read_text())["frontend"]
+    assert fe["feature"] == "mfcc" and fe["vad"] is True and "--num-ceps=30" in fe["feature_args"]
+    results = (model / "RESULTS.md").read_text()
+    lists = {t for _, t, _ in _rows(results)}
+    assert {"demo_test/trials", "librispeech_test_clean/trials"} <= lists
+    assert "- front end: mfcc " in results and "VAD on" in results
+    assert "librispeech_test_clean/trials: " in results  # line count and checksum
+
+
+def test_cnceleb_scores_enrolments_and_plots_the_test_set(tmp_path):
+    root = make_cnceleb(tmp_path / "CN-Celeb")
+    out = tmp_path / "run"
+    _ok(run_recipe(out, *FAST, "--corpus", "cnceleb", "--cnceleb-roots", str(root)))
+    model = out / "exp" / "demo"
+    assert (model / "tsne_cnceleb_eval_test.png").read_bytes()[:4] == b"\x89PNG"
+    assert (model / "xvectors_cnceleb_eval_enroll" / "xvector.scp").is_file()
+    results = (model / "RESULTS.md").read_text()
+    assert {s for s, t, _ in _rows(results) if t == "cnceleb_eval_test/trials"} == {
+        "cosine", "plda", "cosine_asnorm"}
+    assert "cnceleb_eval_test/trials: 48 lines" in results  # 4 enrolments x 12 tests
+
+
+def test_voxceleb_without_vox1_e_h_scores_what_exists(tmp_path):
+    vox1, vox2 = tmp_path / "VoxCeleb1", tmp_path / "VoxCeleb2" / "dev"
+    make_voxceleb(vox1, vox2)
+    out = tmp_path / "run"
+    text = _ok(run_recipe(out, *FAST, "--corpus", "voxceleb", "--voxceleb1-root", str(vox1),
+                          "--voxceleb2-root", str(vox2), "--min-frames", "80"))
+    assert "skipped: test set voxceleb1_all" in text
+    assert not (out / "data" / "voxceleb1_all").exists()
+    results = (out / "exp" / "demo" / "RESULTS.md").read_text()
+    lists = {t for _, t, _ in _rows(results)}
+    # trials (= veri_test2.txt) is scored once, under its own name
+    assert lists == {"voxceleb1_test/trials_vox1_o_clean", "voxceleb1_test/trials_vox1_o"}
+    assert "VoxCeleb1-O cleaned (veri_test2.txt): 35 lines" in results
+    assert "VoxCeleb1-O original (veri_test.txt): 36 lines" in results
+    for name in ("trials_vox1_e_clean", "trials_vox1_e", "trials_vox1_h_clean", "trials_vox1_h"):
+        assert f"skipped: trial list voxceleb1_all/{name} (not in the corpus)" in results
