@@ -43,8 +43,14 @@ def cohort_stats(
     score_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = cosine_matrix,
     top_k: Optional[int] = None,
     block_size: int = 1024,
+    cohort_block: int = 8192,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each vector's scores against the cohort.
+
+    Scores are computed for ``block_size`` vectors against ``cohort_block`` cohort vectors
+    at a time; only the running ``top_k`` highest scores (adaptive norm) or running sums
+    are kept, so memory is ``block_size * (top_k + cohort_block)`` scores whatever the
+    cohort size (a cohort of 100k speaker means included).
 
     Args:
         vectors: ``[n, dim]``.
@@ -53,6 +59,7 @@ def cohort_stats(
             ``score_matrix`` works too).
         top_k: use only the ``top_k`` highest scores of each vector (adaptive norm).
         block_size: vectors scored at a time.
+        cohort_block: cohort vectors scored at a time.
 
     Returns:
         ``(mean, std)``, each ``[n]``; std is floored at 1e-10.
@@ -60,15 +67,73 @@ def cohort_stats(
     n, m = len(vectors), len(cohort)
     if top_k is not None and not 0 < top_k <= m:
         raise ValueError(f"top_k must be in 1..{m} (cohort size), got {top_k}")
+    if top_k == m:
+        top_k = None  # every score counts
+    if score_fn is cosine_matrix:
+        # Normalise once, not once per block pair.
+        vectors, cohort = unit_rows(vectors), unit_rows(cohort)
+
+        def score_fn(a, b):
+            return a @ b.T
+
     mean = np.empty(n)
     std = np.empty(n)
     for start in range(0, n, block_size):
-        s = np.asarray(score_fn(vectors[start:start + block_size], cohort), dtype=np.float64)
-        if top_k is not None and top_k < m:
-            s = np.partition(s, m - top_k, axis=1)[:, m - top_k:]
-        mean[start:start + len(s)] = s.mean(axis=1)
-        std[start:start + len(s)] = s.std(axis=1)
+        v = vectors[start:start + block_size]
+        if top_k is None:
+            # Chan et al.'s pairwise update of count, mean and sum of squared deviations.
+            cnt, mu, m2 = 0, np.zeros(len(v)), np.zeros(len(v))
+            for c0 in range(0, m, cohort_block):
+                s = np.asarray(score_fn(v, cohort[c0:c0 + cohort_block]), dtype=np.float64)
+                k = s.shape[1]
+                bmu = s.mean(axis=1)
+                bm2 = ((s - bmu[:, None]) ** 2).sum(axis=1)
+                delta = bmu - mu
+                tot = cnt + k
+                mu = mu + delta * k / tot
+                m2 = m2 + bm2 + delta ** 2 * cnt * k / tot
+                cnt = tot
+            mean[start:start + len(v)] = mu
+            std[start:start + len(v)] = np.sqrt(m2 / cnt)
+            continue
+        top = None
+        for c0 in range(0, m, cohort_block):
+            s = np.asarray(score_fn(v, cohort[c0:c0 + cohort_block]))
+            cand = s if top is None else np.concatenate([top, s], axis=1)
+            if cand.shape[1] > top_k:
+                cand = np.partition(cand, cand.shape[1] - top_k, axis=1)[:, -top_k:]
+            top = cand
+        top = top.astype(np.float64)
+        mean[start:start + len(v)] = top.mean(axis=1)
+        std[start:start + len(v)] = top.std(axis=1)
     return mean, np.maximum(std, 1e-10)
+
+
+def cohort_stats_of_rows(
+    matrix: np.ndarray,
+    used: np.ndarray,
+    cohort: np.ndarray,
+    score_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = cosine_matrix,
+    top_k: Optional[int] = None,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`cohort_stats` of the rows of ``matrix`` where ``used`` is True.
+
+    Returns:
+        ``(mean, std)`` of length ``len(matrix)``; rows not used hold NaN.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.eye(3); used = np.array([True, False, True])
+        >>> mu, sd = cohort_stats_of_rows(x, used, np.eye(3))
+        >>> np.isnan(mu).tolist()
+        [False, True, False]
+    """
+    mean = np.full(len(matrix), np.nan)
+    std = np.full(len(matrix), np.nan)
+    rows = np.flatnonzero(used)
+    if rows.size:
+        mean[rows], std[rows] = cohort_stats(matrix[rows], cohort, score_fn, top_k)
+    return mean, std
 
 
 def normalize_scores(

@@ -162,16 +162,19 @@ def _arrow_batches(path: PathLike, kind: str, block_size: int) -> Iterator[pa.Re
     # A Python file object and 4 MiB blocks: Arrow's own file readers read far ahead
     # (hundreds of MB in flight), which is what the block size is meant to prevent.
     with open(path, "rb") as f:
-        reader = pa_csv.open_csv(
-            f,
-            read_options=pa_csv.ReadOptions(column_names=list(names), block_size=1 << 22,
-                                            use_threads=True),
-            parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False,
-                                              double_quote=False, escape_char=False,
-                                              ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types=types,
-                                                  strings_can_be_null=False),
-        )
+        try:
+            reader = pa_csv.open_csv(
+                f,
+                read_options=pa_csv.ReadOptions(column_names=list(names), block_size=1 << 22,
+                                                use_threads=True),
+                parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False,
+                                                  double_quote=False, escape_char=False,
+                                                  ignore_empty_lines=False),
+                convert_options=pa_csv.ConvertOptions(column_types=types,
+                                                      strings_can_be_null=False),
+            )
+        except pa.ArrowInvalid:  # the first block is read on opening
+            raise _NeedsLineParserError from None
         while True:
             try:
                 batch = reader.read_next_batch()
@@ -180,7 +183,6 @@ def _arrow_batches(path: PathLike, kind: str, block_size: int) -> Iterator[pa.Re
             except pa.ArrowInvalid:
                 raise _NeedsLineParserError from None
             yield batch
-
 
 
 def _label_codes(col: pa.Array, kind: str) -> np.ndarray:
