@@ -19,7 +19,9 @@ Layout (VoxCeleb1): ``<out>/wav/<spk>/<session>/<utt>.wav`` (16 kHz, 16-bit PCM)
 
 espeak-ng keeps synthesis state in globals and is not thread-safe, so each speaker is made
 in a fresh worker process (``maxtasksperchild=1``), which also makes the output independent
-of how speakers are spread over workers.
+of how speakers are spread over workers. Its noise generators are seeded per utterance: its
+own (breath noise of voices such as f2 or Alicia, otherwise seeded from the clock when the
+library starts, which made those speakers differ from run to run) and libc's ``rand()``.
 
 Example:
     >>> import tempfile, os
@@ -246,6 +248,15 @@ class _Espeak:
         )
         self._callback = callback_type(self._collect)  # kept alive as long as self
         lib.espeak_SetSynthCallback(self._callback)
+        # Voices with a "breath" line (Alicia, f2, f3, f5, sandro, victor, ...) add noise from
+        # espeak-ng's own generator, which espeak_Initialize seeds from time(): without a seed
+        # of our own their audio differs from run to run. Older builds lack the setter.
+        if not hasattr(lib, "espeak_ng_SetRandSeed"):
+            raise RuntimeError(
+                f"{espeakng_loader.get_library_path()}: espeak-ng has no espeak_ng_SetRandSeed "
+                "(needs espeak-ng >= 1.52); the demo corpus would not be deterministic"
+            )
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         self._lib = lib
         self._libc = ctypes.CDLL(None)
 
@@ -260,7 +271,10 @@ class _Espeak:
             raise RuntimeError(f"espeak-ng has no voice '{voice}'")
         for param, value in ((self._RATE, rate), (self._PITCH, pitch), (self._RANGE, pitch_range)):
             self._lib.espeak_SetParameter(param, int(value), 0)
-        # the Klatt voices draw noise from libc rand(): seed it per utterance
+        # Noise generators, seeded per utterance so that an utterance does not depend on what
+        # the process synthesised before: espeak-ng's own (breath noise; seeded from the clock
+        # at initialisation otherwise) and libc rand() (the Klatt voices).
+        self._lib.espeak_ng_SetRandSeed(ctypes.c_long(seed & 0x7FFFFFFF))
         self._libc.srand(ctypes.c_uint(seed & 0xFFFFFFFF))
         self._chunks = []
         data = text.encode() + b"\0"
@@ -406,7 +420,7 @@ def make_demo_corpus(
     options = {
         "num_speakers": num_speakers, "utts_per_speaker": utts_per_speaker,
         "num_test_speakers": num_test_speakers, "num_target": num_target,
-        "num_nontarget": num_nontarget, "seed": seed, "version": 1,
+        "num_nontarget": num_nontarget, "seed": seed, "version": 2,
     }  # fmt: skip
     stamp = out_dir / ".demo_corpus.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == options:
