@@ -2,17 +2,30 @@
 
 Usage:
     python bench/scoring.py [--n-trials 10000000] [--n-embeddings 100000] [--dim 256]
+    python bench/scoring.py --cli 10000000,100000000 [--work-dir /tmp/bench_scoring] \
+        [--n-cohort 100000] [--keep-files]
 
-Prints wall time and peak memory of each part and the speed ratio against a reference
-computed in the same run: ``sklearn.metrics.roc_curve`` operating points followed by the
-same EER/minDCF formulas. Peak memory is measured with tracemalloc (numpy reports its
-buffers to it) around each call, plus the process's peak RSS at the end.
+Arrays in memory (default): wall time and peak memory of each part and the speed ratio
+against a reference computed in the same run: ``sklearn.metrics.roc_curve`` operating
+points followed by the same EER/minDCF formulas. Peak memory is measured with tracemalloc
+(numpy reports its buffers to it) around each call, plus the process's peak RSS at the end.
+
+``--cli``: the command lines end to end on text files, for each list length: a trial list
+(Kaldi format) over ``--n-embeddings`` embeddings (10 per speaker, 5 % target trials) is
+written, then ``score_cosine``, ``score_plda``, ``score_norm --method asnorm`` (cohort of
+``--n-cohort`` speaker means, top 300) and ``compute_metrics`` (on the cosine scores) run as
+child processes; each row is the child's wall time and peak RSS (``wait4``). The files are
+removed at the end unless ``--keep-files``; ``uptime`` is printed with the figures, since
+a shared machine's load changes them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import shutil
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -55,15 +68,131 @@ def measure(fn, *args, **kwargs):
     return out, dt, peak
 
 
+def _write_lines(path: Path, columns, n: int, block: int = 1_000_000) -> None:
+    """Write ``n`` lines whose fields come from ``columns(start, stop)`` (Arrow arrays)."""
+    import pyarrow.compute as pc
+
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        for start in range(0, n, block):
+            cols = columns(start, min(start + block, n))
+            line = pc.binary_join_element_wise(*cols, " ")
+            data = pc.binary_join_element_wise(line, "\n", "")
+            end = int(np.frombuffer(data.buffers()[1], dtype=np.int32)[len(data)])
+            f.write(memoryview(data.buffers()[2])[:end])
+    os.replace(tmp, path)
+
+
+def make_cli_inputs(work: Path, n_emb: int, dim: int, n_cohort: int, seed: int) -> dict:
+    """Embeddings (npz), a PLDA back-end and a cohort of speaker means under ``work``."""
+    from TrainAndTest.backend.pipeline import PldaBackend
+
+    rng = np.random.default_rng(seed)
+    n_spk = n_emb // 10
+    centres = rng.normal(size=(n_spk, dim)).astype(np.float32)
+    emb = centres[np.arange(n_emb) // 10] + 1.5 * rng.normal(size=(n_emb, dim)).astype(np.float32)
+    ids = np.array([f"spk{i // 10:06d}-utt{i % 10:02d}" for i in range(n_emb)])
+    np.savez(work / "emb.npz", ids=ids, embeddings=emb)
+    cohort = rng.normal(size=(n_cohort, dim)).astype(np.float32)
+    np.savez(work / "cohort.npz", ids=np.array([f"coh{i:06d}" for i in range(n_cohort)]),
+             embeddings=cohort)
+    tr_spk = 500
+    tr = (rng.normal(size=(tr_spk, dim))[np.repeat(np.arange(tr_spk), 8)]
+          + 1.5 * rng.normal(size=(tr_spk * 8, dim)))
+    PldaBackend(lda_dim=128).fit(tr, np.repeat(np.arange(tr_spk), 8)).save(work / "plda.npz")
+    return {"ids": ids, "n_spk": n_spk}
+
+
+def make_trials(path: Path, ids: np.ndarray, n: int, seed: int) -> None:
+    """A Kaldi trial list of ``n`` trials, 5 % of them same-speaker (target)."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    id_arr = pa.array(ids)
+    names = pa.array(["nontarget", "target"])
+
+    def columns(start, stop):
+        k = stop - start
+        e = rng.integers(0, len(ids), k)
+        tar = rng.random(k) < 0.05
+        t = np.where(tar, (e // 10) * 10 + rng.integers(0, 10, k), rng.integers(0, len(ids), k))
+        tar = (t // 10) == (e // 10)
+        return (id_arr.take(pa.array(e)), id_arr.take(pa.array(t)),
+                names.take(pa.array(tar.astype(np.int64))))
+
+    _write_lines(path, columns, n)
+
+
+def run_child(cmd) -> tuple:
+    """(wall seconds, peak RSS MiB, stderr tail) of a child process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{out}")
+    return wall, usage.ru_maxrss / 2**10, out.strip().splitlines()[-1] if out.strip() else ""
+
+
+def cli_bench(args) -> int:
+    """End-to-end command lines on text files for each list length of ``--cli``."""
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = [int(x) for x in args.cli.split(",") if x]
+    t = time.perf_counter()
+    info = make_cli_inputs(work, args.n_embeddings, args.dim, args.n_cohort, args.seed)
+    print(f"# inputs: {args.n_embeddings} x {args.dim} embeddings, cohort {args.n_cohort}, "
+          f"PLDA (LDA 128) in {time.perf_counter() - t:.1f} s")
+    py = [sys.executable, "-m"]
+    emb = str(work / "emb.npz")
+    try:
+        for n in sizes:
+            trials = work / f"trials_{n}"
+            t = time.perf_counter()
+            make_trials(trials, info["ids"], n, args.seed)
+            size = trials.stat().st_size / 2**30
+            print(f"# {n} trials: list {size:.2f} GiB written in {time.perf_counter() - t:.0f} s")
+            cos, plda, norm = (work / f"{x}_{n}" for x in ("cosine", "plda", "asnorm"))
+            steps = [
+                ("score_cosine", py + ["TrainAndTest.bin.score_cosine", trials, emb, emb, cos]),
+                ("compute_metrics", py + ["TrainAndTest.bin.compute_metrics", trials, cos,
+                                          "--tmp-dir", work]),
+                ("score_plda", py + ["TrainAndTest.bin.score_plda", work / "plda.npz", trials,
+                                     emb, emb, plda]),
+                ("score_norm asnorm", py + ["TrainAndTest.bin.score_norm", trials, cos, emb,
+                                            emb, work / "cohort.npz", norm, "--top-k", "300"]),
+            ]
+            for name, cmd in steps:
+                load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+                wall, rss, last = run_child([str(c) for c in cmd])
+                print(f"{name:18s} {n:>11,d} trials: {wall:7.1f} s  peak RSS {rss:7.0f} MiB  "
+                      f"| {last}  | {load.split('load average:')[-1].strip()}", flush=True)
+            if not args.keep_files:
+                for f in (trials, cos, plda, norm):
+                    f.unlink(missing_ok=True)
+    finally:
+        if not args.keep_files:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
-    """Run both benchmarks and print the figures."""
+    """Run the benchmarks and print the figures."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-trials", type=int, default=10_000_000)
     ap.add_argument("--n-embeddings", type=int, default=100_000)
     ap.add_argument("--dim", type=int, default=256)
     ap.add_argument("--target-fraction", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cli", default="", help="comma-separated list lengths: CLI rows")
+    ap.add_argument("--work-dir", default="/tmp/bench_scoring", help="files of --cli")
+    ap.add_argument("--n-cohort", type=int, default=100_000, help="AS-norm cohort of --cli")
+    ap.add_argument("--keep-files", action="store_true", help="keep the --cli files")
     args = ap.parse_args()
+    if args.cli:
+        return cli_bench(args)
     rng = np.random.default_rng(args.seed)
     n = args.n_trials
     labels = (rng.random(n) < args.target_fraction).astype(np.int8)

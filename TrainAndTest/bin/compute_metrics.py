@@ -104,9 +104,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
 
         print(format_threshold_table(threshold_rows_from_metrics(metrics, FARS)), end="")
-    from TrainAndTest.metrics import plots
-
     if keep_all:
+        from TrainAndTest.metrics import plots  # matplotlib + scipy.stats: seconds to import
+
         values, labels = np.concatenate(kept_scores), np.concatenate(kept_labels)
         if args.det:
             plots.plot_det(values, labels, args.det, p_target=p_targets[0],
@@ -120,6 +120,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 1
         from Process_Data.data_dir import read_kv
         from TrainAndTest.io.embeddings import read_embeddings
+        from TrainAndTest.metrics import plots
 
         emb = read_embeddings(args.embeddings)
         utt2spk = read_kv(args.utt2spk)
