@@ -45,6 +45,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import BinaryIO, List, Mapping, Optional, Tuple
@@ -243,11 +244,15 @@ def run_agent(
     threads: int,
     out: Optional[BinaryIO] = None,
     env: Optional[Mapping[str, str]] = None,
+    kill_grace_s: float = 10.0,
 ) -> int:
     """Run the agent, copying its output to ``out`` and to a Kaldi-style log; return its code.
 
-    SIGTERM, SIGINT and SIGHUP (srun ending the step, Ctrl-C) are passed on to the agent,
-    which stops its workers; the code is then 128+signal unless the agent exited 0.
+    SIGTERM, SIGINT and SIGHUP (srun ending the step, Ctrl-C) are passed on to the agent's
+    process group (the agent and its workers); what is still alive ``kill_grace_s`` later is
+    killed, because an agent waiting in torchrun's exit barrier for a failed node only sees
+    the signal when that wait ends (up to 300 s). The code is then 128+signal unless the
+    agent exited 0.
 
     Args:
         argv: the agent's command.
@@ -256,23 +261,34 @@ def run_agent(
         threads: for the trailer's accounting line.
         out: where the output is copied as well (default: this process's stdout).
         env: the agent's environment (default ``os.environ``).
+        kill_grace_s: seconds between passing on a signal and SIGKILL.
     """
     out = out if out is not None else sys.stdout.buffer
     os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
     start = time.time()
     got: List[int] = []
+    timers: List[threading.Timer] = []
     with open(log_path, "wb") as log:
         log.write((header(shlex.join(argv)) + f"# {note}\n").encode())
         log.flush()
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=None if env is None else dict(env),
+            env=None if env is None else dict(env), start_new_session=True,
         )
+
+        def signal_group(signum: int) -> None:
+            try:
+                os.killpg(proc.pid, signum)
+            except ProcessLookupError:
+                pass
 
         def forward(signum, _frame):
             got.append(signum)
-            if proc.poll() is None:
-                proc.send_signal(signum)
+            signal_group(signum)
+            if len(got) == 1:
+                timers.append(threading.Timer(kill_grace_s, signal_group, (signal.SIGKILL,)))
+                timers[0].daemon = True
+                timers[0].start()
 
         old = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         try:
@@ -284,6 +300,8 @@ def run_agent(
                 out.flush()
             code = proc.wait()
         finally:
+            for timer in timers:
+                timer.cancel()
             for sig, handler in old.items():
                 signal.signal(sig, handler)
         code = 128 - code if code < 0 else code
