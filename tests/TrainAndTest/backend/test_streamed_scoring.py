@@ -1,0 +1,159 @@
+"""Scoring entry points in blocks: equal to whole-list results, missing trials named."""
+
+import numpy as np
+import pytest
+
+from TrainAndTest.backend.calibration import LogisticCalibration
+from TrainAndTest.backend.cosine import cosine_score_pairs
+from TrainAndTest.backend.pipeline import PldaBackend
+from TrainAndTest.backend.score_norm import cohort_stats, cosine_matrix, normalize_trials
+from TrainAndTest.bin import calibrate, fuse_scores, score_cosine, score_norm, score_plda
+from TrainAndTest.io.trials import read_scores, read_trials, write_scores
+
+
+@pytest.fixture
+def setup(tmp_path):
+    rng = np.random.default_rng(0)
+    dim, n_spk = 8, 12
+    centres = rng.normal(size=(n_spk, dim)) * 2
+    ids = [f"s{s:02d}-u{u}" for s in range(n_spk) for u in range(4)]
+    emb = centres[np.repeat(np.arange(n_spk), 4)] + rng.normal(size=(len(ids), dim))
+    np.savez(tmp_path / "emb.npz", ids=np.array(ids), embeddings=emb)
+    cohort = rng.normal(size=(50, dim))
+    np.savez(tmp_path / "cohort.npz", ids=np.array([f"c{i}" for i in range(50)]),
+             embeddings=cohort)
+    lines = [f"{ids[a]} {ids[b]} {'target' if a // 4 == b // 4 else 'nontarget'}\n"
+             for a in range(len(ids)) for b in range(a + 1, len(ids)) if (a + b) % 3 == 0]
+    (tmp_path / "trials").write_text("".join(lines))
+    tr = rng.normal(size=(20, dim))[np.repeat(np.arange(20), 5)] + rng.normal(size=(100, dim))
+    PldaBackend(lda_dim=6).fit(tr, np.repeat(np.arange(20), 5)).save(tmp_path / "plda.npz")
+    return tmp_path, ids, emb.astype(np.float32), cohort.astype(np.float32)
+
+
+def _rows(trials, ids):
+    index = {k: i for i, k in enumerate(ids)}
+    return (np.array([index[x] for x in trials.enrol]), np.array([index[x] for x in trials.test]))
+
+
+def test_score_cosine_blocks_equal_whole(setup):
+    d, ids, emb, _ = setup
+    args = [str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz")]
+    assert score_cosine.main(args + [str(d / "whole")]) == 0
+    assert score_cosine.main(args + [str(d / "blocked"), "--block-size", "7"]) == 0
+    assert (d / "blocked").read_text() == (d / "whole").read_text()
+    trials = read_trials(d / "trials")
+    e, t = _rows(trials, ids)
+    ref = cosine_score_pairs(emb, emb, e, t)
+    got = read_scores(d / "blocked")[2]
+    assert len(got) == len(trials) and np.abs(got - ref).max() <= 5e-7
+
+
+def test_score_cosine_missing_embeddings(setup, capsys):
+    d, ids, _, _ = setup
+    text = (d / "trials").read_text()
+    (d / "trials").write_text(text + "ghost s00-u0 nontarget\n" + "s00-u1 ghost2 target\n")
+    args = [str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz"), str(d / "out"),
+            "--block-size", "5"]
+    assert score_cosine.main(args) == 1
+    assert "2 of" in capsys.readouterr().err
+    assert not (d / "out").exists() and not list(d.glob("out.tmp*"))
+    assert score_cosine.main(args + ["--allow-missing"]) == 0
+    assert len(read_scores(d / "out")[2]) == len(text.splitlines())
+
+
+def test_score_plda_blocks_equal_whole(setup):
+    d, ids, emb, _ = setup
+    args = [str(d / "plda.npz"), str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz")]
+    assert score_plda.main(args + [str(d / "whole")]) == 0
+    assert score_plda.main(args + [str(d / "blocked"), "--block-size", "4"]) == 0
+    assert (d / "blocked").read_text() == (d / "whole").read_text()
+    trials = read_trials(d / "trials")
+    e, t = _rows(trials, ids)
+    ref = PldaBackend.load(d / "plda.npz").score_trials(emb, emb, e, t)
+    assert np.abs(read_scores(d / "blocked")[2] - ref).max() <= 5e-7
+
+
+def test_cohort_stats_blocked_equal_full_matrix():
+    rng = np.random.default_rng(1)
+    v, c = rng.normal(size=(37, 6)), rng.normal(size=(523, 6))
+    full = cosine_matrix(v, c).astype(np.float64)
+    for k in (None, 1, 10, 300, 523):
+        mu, sd = cohort_stats(v, c, top_k=k, block_size=5, cohort_block=64)
+        ref = full if k is None else np.sort(full, axis=1)[:, -k:]
+        np.testing.assert_allclose(mu, ref.mean(axis=1), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(sd, np.maximum(ref.std(axis=1), 1e-10), rtol=0, atol=1e-12)
+    plda = lambda a, b: a @ b.T  # noqa: E731 - any scorer: sums merged across blocks
+    mu, sd = cohort_stats(v, c, plda, None, block_size=8, cohort_block=100)
+    np.testing.assert_allclose(mu, (v @ c.T).mean(axis=1), atol=1e-12)
+    np.testing.assert_allclose(sd, (v @ c.T).std(axis=1), atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["asnorm", "snorm", "znorm", "tnorm"])
+def test_score_norm_blocks_equal_whole(setup, method):
+    d, ids, emb, cohort = setup
+    assert score_cosine.main([str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz"),
+                              str(d / "raw")]) == 0
+    # The input scores in another order than the list: looked up by pair.
+    e_, t_, s_ = read_scores(d / "raw")
+    perm = np.random.default_rng(0).permutation(len(s_))
+    write_scores(d / "shuffled", [e_[i] for i in perm], [t_[i] for i in perm], s_[perm])
+    args = [str(d / "trials"), str(d / "shuffled"), str(d / "emb.npz"), str(d / "emb.npz"),
+            str(d / "cohort.npz")]
+    opts = ["--method", method, "--top-k", "7"]
+    assert score_norm.main(args + [str(d / "whole")] + opts) == 0
+    assert score_norm.main(args + [str(d / "blocked"), "--block-size", "3"] + opts) == 0
+    assert (d / "blocked").read_text() == (d / "whole").read_text()
+    trials = read_trials(d / "trials")
+    e, t = _rows(trials, ids)
+    ref = normalize_trials(s_, emb, emb, e, t, cohort, method, 7)
+    assert np.abs(read_scores(d / "blocked")[2] - ref).max() <= 5e-6
+
+
+def test_score_norm_names_trials_without_score(setup, capsys):
+    d, ids, _, _ = setup
+    assert score_cosine.main([str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz"),
+                              str(d / "raw")]) == 0
+    lines = (d / "raw").read_text().splitlines(keepends=True)
+    dropped = lines.pop(10).split()[:2]
+    (d / "raw").write_text("".join(lines))
+    args = [str(d / "trials"), str(d / "raw"), str(d / "emb.npz"), str(d / "emb.npz"),
+            str(d / "cohort.npz"), str(d / "out"), "--block-size", "4"]
+    assert score_norm.main(args) == 1
+    err = capsys.readouterr().err
+    assert f"1 of {len(lines) + 1} trials" in err and " ".join(dropped) in err
+    assert not (d / "out").exists()
+    assert score_norm.main(args + ["--allow-missing"]) == 0
+    assert len(read_scores(d / "out")[2]) == len(lines)
+
+
+def test_calibrate_blocks_equal_in_memory(setup):
+    d, _, _, _ = setup
+    assert score_cosine.main([str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz"),
+                              str(d / "raw")]) == 0
+    args = [str(d / "trials"), str(d / "raw"), str(d / "raw")]
+    assert calibrate.main(args + [str(d / "whole")]) == 0
+    assert calibrate.main(args + [str(d / "blocked"), "--block-size", "6"]) == 0
+    assert (d / "blocked").read_text() == (d / "whole").read_text()
+    trials = read_trials(d / "trials")
+    raw = read_scores(d / "raw")[2]
+    cal = LogisticCalibration().fit(raw, trials.labels)
+    assert np.abs(read_scores(d / "blocked")[2] - cal.transform(raw)).max() <= 5e-7
+
+
+def test_fuse_blocks_with_a_shuffled_input(setup, capsys):
+    d, _, _, _ = setup
+    assert score_cosine.main([str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz"),
+                              str(d / "a")]) == 0
+    assert score_plda.main([str(d / "plda.npz"), str(d / "trials"), str(d / "emb.npz"),
+                            str(d / "emb.npz"), str(d / "b")]) == 0
+    e, t, b = read_scores(d / "b")
+    perm = np.random.default_rng(2).permutation(len(b))
+    write_scores(d / "b_shuf", [e[i] for i in perm], [t[i] for i in perm], b[perm])
+    assert fuse_scores.main(["--weights", "2,0.5", "--block-size", "5", str(d / "trials"),
+                             str(d / "a"), str(d / "b_shuf"), str(d / "fused")]) == 0
+    ref = 2 * read_scores(d / "a")[2] + 0.5 * b
+    assert np.abs(read_scores(d / "fused")[2] - ref).max() <= 5e-6
+    (d / "b_short").write_text("".join((d / "b").read_text().splitlines(keepends=True)[1:]))
+    assert fuse_scores.main(["--block-size", "5", str(d / "trials"), str(d / "a"),
+                             str(d / "b_short"), str(d / "f2")]) == 1
+    assert f"{e[0]} {t[0]}" in capsys.readouterr().err and not (d / "f2").exists()
