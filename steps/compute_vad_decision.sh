@@ -16,6 +16,7 @@ Options:
   --vad-config <file>   compute-vad options (default $vad_config)"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/signature.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh
@@ -36,14 +37,15 @@ utils/validate_data_dir.sh --no-text --no-wav "$data"
 
 mkdir -p "$logdir" "$vaddir"
 vaddir=$(cd "$vaddir" && pwd)
-signature="$(cksum < "$vad_config")"
+# Skip when the options and the features (feats.scp and its archives) are unchanged and
+# every archive vad.scp names is still there.
 stamp=$logdir/.vad_${name}.done
-if [ -f "$stamp" ] && [ -f "$data/vad.scp" ] && [ "$(cat "$stamp")" = "$signature" ] \
-    && [ "$data/vad.scp" -nt "$data/feats.scp" ] && [ "$data/vad.scp" -nt "$vad_config" ]; then
-  log "$data/vad.scp is up to date; skipping"
+input_signature() { signature --option "vaddir=$vaddir" "$vad_config" --table "$data/feats.scp"; }
+if up_to_date "$stamp" "$(input_signature)" && scp_archives_exist "$data/vad.scp"; then
+  log "$data/vad.scp is up to date (same features and options); skipping"
   exit 0
 fi
-rm -f "$stamp"
+forget_stamp "$stamp"
 
 num_utts=$(wc -l < "$data/feats.scp")
 [ "$nj" -gt "$num_utts" ] && nj=$num_utts
@@ -69,5 +71,5 @@ if [ "$got" -ne "$num_utts" ]; then
   exit 1
 fi
 mv "$data/.vad.scp.tmp" "$data/vad.scp"
-echo "$signature" > "$stamp"
+write_stamp "$stamp" "$(input_signature)"
 log "done: vad.scp for $got utterances of $data ($(( $(date +%s) - start )) s)"

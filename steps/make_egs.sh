@@ -41,6 +41,7 @@ Options:
   --seed <n>                (default 0)"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/signature.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh
@@ -62,11 +63,37 @@ ext=ark
 [ "$format" = h5 ] && ext=h5
 out_file() { if [ "$ext" = h5 ]; then echo "$1.h5"; else echo "$1.scp"; fi; }
 
+# What the egs are made of: every option, the data dir's tables (feats.scp and vad.scp with
+# the archives they name, by size and mtime), and its conf/ (the front end's options).
+input_signature() {
+  local vad=()
+  $use_vad && vad=(--table "$data/vad.scp")
+  signature --option "${opts[*]}" --table "$data/feats.scp" "${vad[@]}" "$data/utt2spk" \
+    "$data/utt2num_frames" "$data/frame_shift" "$data/conf"
+}
+egs_complete() {  # every archive of info/num_archives, the valid and diagnostic egs exist
+  local j n f
+  n=$(cat "$dir/info/num_archives" 2>/dev/null) || return 1
+  for j in $(seq "$n") valid_egs train_diagnostic; do
+    case $j in [0-9]*) f=$(out_file "$dir/egs.$j") ;; *) f=$(out_file "$dir/$j") ;; esac
+    if [ "$ext" = ark ]; then scp_archives_exist "$f" || return 1; else [ -f "$f" ] || return 1; fi
+  done
+}
+stamp=$dir/.egs.done
+sig=$(input_signature)
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 2 ] && up_to_date "$stamp" "$sig" && egs_complete; then
+  log "$dir is up to date (same data and options); skipping"
+  exit 0
+fi
+forget_stamp "$stamp"
+
 mkdir -p "$dir/log"
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: plan chunks: $data -> $dir/temp/ranges.*, $dir/info"
-  rm -f "$dir"/egs.*.* "$dir"/valid_egs.* "$dir"/train_diagnostic.* "$dir"/temp/ranges.*
+  rm -f "$dir"/egs.*.* "$dir"/valid_egs.* "$dir"/train_diagnostic.* "$dir"/temp/ranges.* \
+    "$dir/temp/plan.done"
   python -m Process_Data.bin.make_egs plan "${opts[@]}" "$data" "$dir" | tee "$dir/log/plan.log"
+  write_stamp "$dir/temp/plan.done" "$sig"  # the plan's inputs: a later --stage 1 can finish it
 fi
 
 num_archives=$(cat "$dir/info/num_archives")
@@ -98,5 +125,8 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   if [ "$got" -ne "$want" ]; then
     echo "$0: archives hold $got egs, info/num_egs says $want" >&2; exit 1
   fi
+  # complete, and planned from the inputs as they are now: later runs may skip
+  sig=$(input_signature)
+  if up_to_date "$dir/temp/plan.done" "$sig"; then write_stamp "$stamp" "$sig"; fi
 fi
 log "made $(cat "$dir/info/num_egs") egs of $(cat "$dir/info/num_speakers") speakers in $num_archives archives under $dir in $(( $(date +%s) - start )) s"

@@ -42,6 +42,7 @@ Options:
   --write-utt2num-frames <bool>  write utt2num_frames (default $write_utt2num_frames)"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/signature.sh"
 
 echo "$script $*"
 . utils/parse_options.sh
@@ -64,19 +65,20 @@ utils/validate_data_dir.sh --no-text --no-feats "$data"
 
 mkdir -p "$logdir" "$featdir" "$data/conf"
 featdir=$(cd "$featdir" && pwd)
-signature="$feature_type compress=$compress $(cksum < "$config")"
+# Signature of the inputs: options, the option file's content, wav.scp/segments by content
+# and the audio files wav.scp names by size and mtime. Skip only when it is unchanged and
+# every archive feats.scp names is still there; touching an input changes nothing.
 stamp=$logdir/.make_${short}_${name}.done
-inputs=("$data/wav.scp" "$data/utt2spk" "$config")
-[ -f "$data/segments" ] && inputs+=("$data/segments")
-if [ -f "$stamp" ] && [ -f "$data/feats.scp" ] && [ "$(cat "$stamp")" = "$signature" ]; then
-  fresh=true
-  for f in "${inputs[@]}"; do [ "$f" -nt "$data/feats.scp" ] && fresh=false; done
-  if $fresh; then
-    log "$data/feats.scp is up to date ($feature_type, same options); skipping"
-    exit 0
-  fi
+input_signature() {
+  signature --option "$feature_type compress=$compress utt2num_frames=$write_utt2num_frames" \
+    --option "featdir=$featdir" "$config" --table "$data/wav.scp" "$data/segments"
+}
+if up_to_date "$stamp" "$(input_signature)" && scp_archives_exist "$data/feats.scp" \
+    && { ! $write_utt2num_frames || [ -f "$data/utt2num_frames" ]; }; then
+  log "$data/feats.scp is up to date ($feature_type, same inputs and options); skipping"
+  exit 0
 fi
-rm -f "$stamp"
+forget_stamp "$stamp"
 [ -f "$data/feats.scp" ] && mv "$data/feats.scp" "$data/.backup.feats.scp"
 cp "$config" "$data/conf/$short.conf"
 
@@ -124,6 +126,6 @@ if [ "$num_feats" -ne "$num_utts" ]; then
   utils/fix_data_dir.sh "$data"
 fi
 utils/validate_data_dir.sh --no-text "$data"
-echo "$signature" > "$stamp"
+write_stamp "$stamp" "$(input_signature)"  # after fix_data_dir.sh: the inputs as they are now
 log "done: $num_feats utterances of $data have $feature_type features in $featdir" \
   "($(( $(date +%s) - start )) s)"

@@ -55,3 +55,56 @@ def test_make_egs_sh_errors(repo, recipe_env, tmp_path):
     assert not list((tmp_path / "egs").glob("egs.*"))
     r = _run(repo, recipe_env, "--no-such-option", "1", str(data), str(tmp_path / "egs"))
     assert r.returncode != 0 and "invalid option" in r.stderr
+
+
+def _mtimes(egs: Path):
+    return {p.name: p.stat().st_mtime_ns for p in egs.iterdir() if p.is_file()
+            and not p.name.startswith(".")}  # fmt: skip
+
+
+def test_make_egs_sh_skips_only_when_inputs_and_options_are_unchanged(repo, recipe_env, tmp_path):
+    recipe_env["PATH"] = f"{Path(sys.executable).parent}:{recipe_env['PATH']}"
+    data = make_feats_dir(tmp_path)
+    egs = tmp_path / "egs"
+    opts = ["--min-len", "20", "--min-frames", "10", "--max-frames", "20", "--num-archives", "2",
+            "--num-valid-utts", "2", "--num-diagnostic-egs", "4", "--seed", "3"]  # fmt: skip
+    assert _run(repo, recipe_env, *opts, str(data), str(egs)).returncode == 0
+    before = _mtimes(egs)
+    # identical rerun, with the data dir's tables touched and rewritten with the same bytes
+    for name in ("utt2spk", "feats.scp"):
+        text = (data / name).read_text()
+        (data / name).write_text(text)
+    r = _run(repo, recipe_env, *opts, str(data), str(egs))
+    assert r.returncode == 0 and "up to date" in r.stderr, r.stderr
+    assert _mtimes(egs) == before
+    # another option: redone
+    r = _run(repo, recipe_env, *opts[:4], "--max-frames", "15", *opts[6:], str(data), str(egs))
+    assert r.returncode == 0 and "up to date" not in r.stderr, r.stderr
+    assert _mtimes(egs)["egs.1.scp"] != before["egs.1.scp"]
+    # back to the first options, then another frame shift of the features: redone
+    assert _run(repo, recipe_env, *opts, str(data), str(egs)).returncode == 0
+    again = _mtimes(egs)
+    (data / "frame_shift").write_text("0.015\n")
+    r = _run(repo, recipe_env, *opts, str(data), str(egs))
+    assert r.returncode == 0 and "up to date" not in r.stderr, r.stderr
+    assert _mtimes(egs)["egs.1.ark"] != again["egs.1.ark"]
+    # an archive gone: redone
+    (egs / "egs.2.ark").unlink()
+    r = _run(repo, recipe_env, *opts, str(data), str(egs))
+    assert r.returncode == 0 and "up to date" not in r.stderr and (egs / "egs.2.ark").is_file()
+
+
+def test_make_egs_sh_redoes_when_the_feature_archives_change(repo, recipe_env, tmp_path):
+    recipe_env["PATH"] = f"{Path(sys.executable).parent}:{recipe_env['PATH']}"
+    data = make_feats_dir(tmp_path)
+    egs = tmp_path / "egs"
+    opts = ["--min-len", "20", "--min-frames", "10", "--max-frames", "20", "--num-archives", "2",
+            "--num-valid-utts", "2", "--num-diagnostic-egs", "4"]  # fmt: skip
+    assert _run(repo, recipe_env, *opts, str(data), str(egs)).returncode == 0
+    # features recomputed in place: feats.scp has the same text, the archive is new
+    ark = Path((data / "feats.scp").read_text().split()[1].rsplit(":", 1)[0])
+    content = ark.read_bytes()
+    ark.unlink()
+    ark.write_bytes(content)
+    r = _run(repo, recipe_env, *opts, str(data), str(egs))
+    assert r.returncode == 0 and "up to date" not in r.stderr, r.stderr
