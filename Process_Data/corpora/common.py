@@ -187,6 +187,35 @@ def build_tables(
     return tables
 
 
+#: In a prepared data dir: the names of the files the preparation wrote (one a line), so
+#: that a rerun can tell "same tables" from "changed" without knowing what later stages add.
+PREP_FILES = ".prep_files"
+
+
+def _prep_files(root: Path) -> List[str]:
+    """Relative names of every file under ``root`` (sorted)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def same_data_dir(new: Path, old: Path) -> bool:
+    """True when ``old`` was prepared with exactly the files of ``new`` (names and bytes).
+
+    ``old`` may hold more (feats.scp, data/, conf/ of later stages); only the files its
+    preparation wrote (listed in ``.prep_files``) are compared.
+    """
+    listed = old / PREP_FILES
+    if not listed.is_file():
+        return False
+    names = _prep_files(new)
+    if listed.read_text(encoding="utf-8").split("\n") != names + [""]:
+        return False
+    return all(
+        (old / n).is_file() and (old / n).read_bytes() == (new / n).read_bytes()
+        for n in names
+        if n != PREP_FILES
+    )
+
+
 def write_data_dir(
     out_dir,
     tables: Mapping[str, Mapping[str, str]],
@@ -194,6 +223,11 @@ def write_data_dir(
     log=print,
 ) -> Path:
     """Write a data dir atomically: temp sibling folder, validate, rename onto ``out_dir``.
+
+    When ``out_dir`` already holds exactly these tables and files (a rerun of an unchanged
+    corpus), it is left untouched: its features (``feats.scp``, ``data/*.ark``) and every
+    file's modification time are kept. When anything differs it is replaced whole, and the
+    feature step recomputes.
 
     Args:
         out_dir: the data dir to (re)create; an existing one is replaced only on success.
@@ -210,6 +244,8 @@ def write_data_dir(
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    n_utt = len(tables["utt2spk"])
+    n_spk = len(set(tables["utt2spk"].values()))
     try:
         DataDir({k: v for k, v in tables.items() if k != "spk2utt"}).save(tmp)
         for name, text in (extra_files or {}).items():
@@ -219,6 +255,12 @@ def write_data_dir(
             validate_data_dir(tmp, no_feats=True, check_audio=False)
         except DataDirError as e:
             raise DataDirError(f"{out_dir} (being written): {e}") from None
+        names = _prep_files(tmp) + [PREP_FILES]
+        (tmp / PREP_FILES).write_text("".join(n + "\n" for n in sorted(names)), encoding="utf-8")
+        if out_dir.is_dir() and same_data_dir(tmp, out_dir):
+            shutil.rmtree(tmp, ignore_errors=True)
+            log(f"{out_dir}: {n_utt} utterances, {n_spk} speakers (unchanged; kept as it is)")
+            return out_dir
         old = None
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"
@@ -229,8 +271,6 @@ def write_data_dir(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    n_utt = len(tables["utt2spk"])
-    n_spk = len(set(tables["utt2spk"].values()))
     log(f"{out_dir}: {n_utt} utterances, {n_spk} speakers")
     return out_dir
 
