@@ -38,6 +38,7 @@ Options:
   --sample-rate <hz>           (default 16000)"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/signature.sh"
 
 echo "$0 $*"
 . utils/parse_options.sh
@@ -52,6 +53,32 @@ start=$(date +%s)
 if [ -z "$rir_set_parameters" ] && [ -n "$rirs_root" ]; then
   rir_set_parameters="0.5, $rirs_root/simulated_rirs/smallroom/rir_list; 0.5, $rirs_root/simulated_rirs/mediumroom/rir_list"
 fi
+# Skip when every option, the clean data dir's tables (and the audio they name), the RIR
+# lists (and the RIRs they name) and the noise sources are unchanged and the output is there.
+input_signature() {
+  local inputs=(--option "$kinds|$rir_set_parameters|$musan_root|$noise_dir|$music_dir|$babble_dir"
+    --option "$fg_snrs|$fg_interval|$music_snrs|$babble_snrs|$num_babble_speakers"
+    --option "$subset_factor|$seed|$sample_rate" --table "$src/wav.scp" "$src/utt2spk"
+    "$src/utt2dur" "$src/segments" "$src/reco2dur")
+  local item rir_list noise
+  IFS=';' read -r -a items <<< "$rir_set_parameters"
+  for item in "${items[@]}"; do
+    rir_list=$(echo "${item#*,}" | xargs)
+    [ -n "$rir_list" ] && inputs+=(--table "$rir_list")
+  done
+  for noise in "$noise_dir" "$music_dir" "$babble_dir" "$musan_root"; do
+    [ -n "$noise" ] || continue
+    if [ -f "$noise/wav.scp" ]; then inputs+=(--table "$noise/wav.scp" "$noise/utt2dur")
+    else inputs+=(--stat "$noise"); fi
+  done
+  signature "${inputs[@]}"
+}
+stamp=$out/.augment.done
+if up_to_date "$stamp" "$(input_signature)" && [ -s "$out/wav.scp" ] && [ -s "$out/utt2spk" ]; then
+  log "$out is up to date (same clean data, noises and options); skipping"
+  exit 0
+fi
+forget_stamp "$stamp"
 log "augment $src ($kinds) -> $out"
 python -m Process_Data.bin.augment_data_dir --kinds "$kinds" \
   --rir-set-parameters "$rir_set_parameters" --musan-root "$musan_root" \
@@ -59,4 +86,5 @@ python -m Process_Data.bin.augment_data_dir --kinds "$kinds" \
   --fg-snrs "$fg_snrs" --fg-interval "$fg_interval" --music-snrs "$music_snrs" \
   --babble-snrs "$babble_snrs" --num-babble-speakers "$num_babble_speakers" \
   --subset-factor "$subset_factor" --seed "$seed" --sample-rate "$sample_rate" "$src" "$out"
+write_stamp "$stamp" "$(input_signature)"
 log "wrote $(wc -l < "$out/utt2spk") augmented utterances to $out in $(( $(date +%s) - start )) s"
