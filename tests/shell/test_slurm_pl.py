@@ -231,3 +231,47 @@ def test_train_sh_two_nodes_through_slurm(two_nodes, recipe_env, tmp_path):
     for rank in (0, 1):
         assert "world size 2" in (log_dir / f"train.rank{rank}.log").read_text()
     assert "NumNodes=2 " in job_record(next((log_dir / "q").glob("done.*")).name.split(".")[1])
+
+
+def test_train_sh_two_nodes_cancelled_then_same_command_resumes(two_nodes, recipe_env, tmp_path):
+    """scancel a 2-node training job in epoch 2; the same train.sh command resumes every rank
+    from epoch 1's checkpoint and finishes."""
+    import yaml
+
+    cfg = tmp_path / "tiny.yaml"
+    longer = dict(TINY_LSTM, train_conf=dict(TINY_LSTM["train_conf"], epochs=2, log_interval=1),
+                  data_conf=dict(TINY_LSTM["data_conf"], utts_per_speaker=48))
+    cfg.write_text(yaml.safe_dump(longer))
+    for name in ("utils", "steps", "path.sh", "conf"):
+        (tmp_path / name).symlink_to(REPO / name)
+    env = dict(recipe_env, OMP_NUM_THREADS="1")
+    cmd = ["steps/train.sh", "--cmd", "slurm.pl", "--nnodes", "2", "--nproc", "1", str(cfg),
+           "exp/tiny"]
+    log_dir = tmp_path / "exp/tiny/log"
+    first = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    rank0 = log_dir / "train.rank0.log"
+    while not (rank0.exists() and "epoch 2 step 3/" in rank0.read_text()):
+        assert first.poll() is None, first.communicate()
+        assert time.time() < deadline
+        time.sleep(0.2)
+    header = (log_dir / "train.log").read_text().splitlines()[2]
+    job_id = header.rsplit(" ", 1)[1].split("_")[0]
+    subprocess.run(["scancel", job_id], check=True, timeout=30)
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 1 and "training failed, log is in exp/tiny/log/train.log" in err
+    assert not (tmp_path / "exp/tiny/final.pt").exists()
+    assert (tmp_path / "exp/tiny/checkpoints/epoch_1.pt").exists()
+
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode == 0, again.stderr + (log_dir / "train.log").read_text()[-3000:]
+    for rank in (0, 1):
+        text = (log_dir / f"train.rank{rank}.log").read_text()
+        assert "resumed from exp/tiny/checkpoints/epoch_1.pt (epoch 1)" in text, text[-2000:]
+    import torch
+
+    state = torch.load(tmp_path / "exp/tiny/checkpoints/epoch_2.pt", weights_only=False)
+    assert [h["epoch"] for h in state["history"]] == [1, 2]
+    assert (tmp_path / "exp/tiny/final.pt").is_file()
