@@ -126,7 +126,7 @@ def make_voxceleb(vox1: Path, vox2: Path, test_speakers: int = 3) -> List[str]:
     lines = [f"{int(a.split('/')[0] == b.split('/')[0])} {a} {b}\n" for a, b in pairs]
     (vox1 / "veri_test.txt").write_text("".join(lines))
     (vox1 / "veri_test2.txt").write_text("".join(lines[:-1]))  # "cleaned": one line fewer
-    for s in range(4):
-        for u in range(2):
-            write(vox2 / "aac" / f"id0{s:04d}" / "sessA" / f"{u:05d}.wav", voice(300 + s, u))
+    for s in range(8):
+        for u in range(6):
+            write(vox2 / "aac" / f"id0{s:04d}" / f"sess{u % 2}" / f"{u:05d}.wav", voice(300 + s, u))
     return utts
