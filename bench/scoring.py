@@ -165,6 +165,8 @@ def cli_bench(args) -> int:
                                             emb, work / "cohort.npz", norm, "--top-k", "300"]),
             ]
             for name, cmd in steps:
+                if name.split()[0] not in args.steps.split(","):
+                    continue
                 load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
                 wall, rss, last = run_child([str(c) for c in cmd])
                 print(f"{name:18s} {n:>11,d} trials: {wall:7.1f} s  peak RSS {rss:7.0f} MiB  "
@@ -190,6 +192,9 @@ def main() -> int:
     ap.add_argument("--work-dir", default="/tmp/bench_scoring", help="files of --cli")
     ap.add_argument("--n-cohort", type=int, default=100_000, help="AS-norm cohort of --cli")
     ap.add_argument("--keep-files", action="store_true", help="keep the --cli files")
+    ap.add_argument("--steps", default="score_cosine,compute_metrics,score_plda,score_norm",
+                    help="--cli commands to run (compute_metrics and score_norm read the "
+                         "cosine scores)")
     args = ap.parse_args()
     if args.cli:
         return cli_bench(args)

@@ -46,6 +46,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from Process_Data.data_dir import DataDirError, read_kv
     from TrainAndTest.backend.calibration import LogisticCalibration, quality_features
     from TrainAndTest.io.trial_stream import (
+        IdVocabulary,
         ScoreWriter,
         id_rows,
         iter_matched_scores,
@@ -57,7 +58,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         dur_ids = durations = None
         if args.utt2dur:
             table = read_kv(args.utt2dur)
-            dur_ids = pa.array(list(table), pa.string())
+            dur_ids = IdVocabulary(list(table))
             durations = np.array([float(v) for v in table.values()])
 
         def quality(enrol, test):
