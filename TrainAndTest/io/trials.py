@@ -9,6 +9,10 @@ Score files are ``enrol test score`` (what every scorer here writes, in trial or
 Malformed lines raise :class:`TrialsError` naming ``file:line``; NaN or infinite scores are
 rejected, never skipped.
 
+These readers hold a whole list as Python strings (about 380 bytes a matched trial): fine
+for small lists (periodic EER during training). The scoring entry points read the same
+formats in blocks with :mod:`TrainAndTest.io.trial_stream`, in memory bounded by the block.
+
 Example:
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp()
