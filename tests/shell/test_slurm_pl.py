@@ -1,7 +1,9 @@
-"""utils/slurm.pl against a real single-node Slurm (started by tests/shell/start_slurm.sh).
+"""utils/slurm.pl against a real Slurm on this host (started by tests/shell/start_slurm.sh).
 
 The session fixture installs and starts Slurm when ``sbatch`` is missing and we are root
-(as CI is); elsewhere the tests skip with the starter's reason.
+(as CI is); elsewhere the tests skip with the starter's reason. The cluster has two node
+entries on this one host (multiple-slurmd mode), so ``--nodes 2`` jobs run for real: srun
+starts one task on each node, and ``steps/train.sh --nnodes 2`` trains across them.
 """
 
 from __future__ import annotations
