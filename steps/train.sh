@@ -70,7 +70,11 @@ if ! $cmd "${node_opts[@]}" --gpu "$gpus" --num-threads "$per_node" "$exp/log/tr
       *) echo "$0: node log $node_log: ${last#\# }" >&2 ;;
     esac
   done
-  echo "$0: training failed, log is in $exp/log/train.log" >&2
+  if [ -f "$exp/log/train.log" ]; then
+    echo "$0: training failed, log is in $exp/log/train.log" >&2
+  else
+    echo "$0: training was not started (see the backend's message above)" >&2
+  fi
   exit 1
 fi
 [ -f "$exp/final.pt" ] || { echo "$0: training finished without $exp/final.pt; see $exp/log/" >&2; exit 1; }
