@@ -32,13 +32,43 @@ exp=$2
 shift 2
 
 [ -f "$config" ] || { echo "$0: no such config $config" >&2; exit 1; }
-# The experiment is up to date when final.pt was made from this config and these overrides.
-signature="$(cksum < "$config") $*"
-if [ -f "$exp/final.pt" ] && [ -f "$exp/.train_signature" ] \
-    && [ "$(cat "$exp/.train_signature")" = "$signature" ]; then
+# The experiment is up to date when final.pt was made from the same inputs: the config's
+# content, the overrides, the content of every override value that is a file (augment
+# chain, trials), and the data: the egs dir's info/, signature and archives
+# (--data_conf.egs_dir), or the data dir's tables, the archives and audio they name, and
+# conf/ (--data_conf.data_dir). Egs rebuilt with another --min-frames, feature type, CMN or
+# VAD therefore retrain; an identical rerun skips.
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/signature.sh"
+train_inputs=(--option "$*" "$config")
+prev=
+for arg in "$@"; do
+  case $prev in
+    --data_conf.egs_dir)
+      train_inputs+=("$arg/info" "$arg/.egs.done")
+      for f in "$arg"/egs.* "$arg"/valid_egs.* "$arg"/train_diagnostic.*; do
+        train_inputs+=(--stat "$f")
+      done ;;
+    --data_conf.data_dir)
+      train_inputs+=(--table "$arg/wav.scp" --table "$arg/feats.scp" --table "$arg/vad.scp"
+                     "$arg/utt2spk" "$arg/utt2num_frames" "$arg/segments" "$arg/conf") ;;
+    *) [ -f "$arg" ] && train_inputs+=("$arg") ;;
+  esac
+  prev=$arg
+done
+signature=$(signature "${train_inputs[@]}")
+if [ -f "$exp/final.pt" ] && up_to_date "$exp/.train_signature" "$signature"; then
   echo "$0: $exp/final.pt is up to date; skipping training"
   exit 0
 fi
+# Checkpoints made from other inputs must not be resumed from (the trainer resumes from the
+# newest one): they go, with final.pt. Checkpoints of these inputs are resumed from.
+if ! up_to_date "$exp/.train_inputs" "$signature" \
+    && { [ -d "$exp/checkpoints" ] || [ -f "$exp/final.pt" ]; }; then
+  echo "$0: $exp was trained from other inputs; removing its checkpoints and final.pt"
+  rm -rf "$exp/checkpoints" "$exp/final.pt"
+fi
+forget_stamp "$exp/.train_signature"
+write_stamp "$exp/.train_inputs" "$signature"
 mkdir -p "$exp/log"
 
 per_node=$nproc
