@@ -15,6 +15,7 @@ name, renamed when complete): memory is the embeddings plus one block.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from typing import List, Optional
 
@@ -50,20 +51,25 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.num_utts:
             counts = read_num_utts(args.num_utts)
             num_utts = np.array([counts.get(k, 1) for k in enrol.ids], dtype=np.float64)
+        # The transform chain (mean, LDA, length norm) runs once per embedding here; the
+        # per-block scorer is a copy of the back-end without it.
+        e_all = backend.apply_transforms(enrol.matrix)
+        t_all = e_all if test is enrol else backend.apply_transforms(test.matrix)
+        scorer = copy.copy(backend)
+        scorer.transforms = []
         rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
         with ScoreWriter(args.scores) as out:
             for tb in iter_trial_blocks(args.trials, args.block_size):
                 e_idx, t_idx, kept = rows.block(tb)
                 if not args.allow_missing and rows.missing_trials:
                     continue  # counted for the error below
-                # Only the block's distinct rows are transformed.
+                # Only the block's distinct rows go through the PLDA's own transform.
                 ue, e_inv = np.unique(e_idx, return_inverse=True)
                 ut, t_inv = np.unique(t_idx, return_inverse=True)
-                e_sub = enrol.matrix[ue]
-                t_sub = e_sub if (test is enrol and np.array_equal(ue, ut)) \
-                    else test.matrix[ut]
+                e_sub = e_all[ue]
+                t_sub = e_sub if (test is enrol and np.array_equal(ue, ut)) else t_all[ut]
                 # Blocks of 8192 keep the per-pair temporaries in cache (65536: 700 MB).
-                scores = backend.score_trials(e_sub, t_sub, e_inv.ravel(), t_inv.ravel(),
+                scores = scorer.score_trials(e_sub, t_sub, e_inv.ravel(), t_inv.ravel(),
                                               num_utts[ue], block_size=8192)
                 out.write(tb.enrol.filter(kept), tb.test.filter(kept), scores)
             rows.check(args.allow_missing)
