@@ -96,14 +96,18 @@ def table_files(table: str) -> List[str]:
         >>> table_files(scp) == [ark]
         True
     """
-    seen: Dict[str, None] = {}
+    found: Dict[str, None] = {}
+    checked = set()  # every word looked at once (command words repeat on every line)
     with open(table, encoding="utf-8") as f:
         for line in f:
             for word in line.split()[1:]:
-                word = _ARK_SUFFIX.sub("", word)
-                if word and word not in seen and os.path.isfile(word):
-                    seen[word] = None
-    return list(seen)
+                if word in checked:
+                    continue
+                checked.add(word)
+                path = _ARK_SUFFIX.sub("", word)
+                if path and path[0] != "-" and path not in found and os.path.isfile(path):
+                    found[path] = None
+    return list(found)
 
 
 def _table_lines(table: str) -> List[str]:
