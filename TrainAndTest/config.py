@@ -10,9 +10,10 @@ A config names each component and gives its arguments::
     optimizer_conf: {lr: 0.001}
     ...
 
-Every top-level key and every key of the fixed sections (``data_conf``, ``train_conf``,
-``scheduler_conf`` ...) is checked against :data:`DEFAULTS`; a misspelt key is an error that
-names it and lists the valid ones. Component arguments (``model_conf``, ``loss_conf``,
+Every top-level key and every key of the fixed sections (``train_conf``, ``scheduler_conf``)
+is checked against :data:`DEFAULTS`, ``data_conf`` against the chosen data source and
+``frontend`` by the front end; a misspelt key is an error that names it and lists the valid
+ones. Component arguments (``model_conf``, ``loss_conf``,
 ``pooling_conf``, ``optimizer_conf``) are checked by the component's constructor when it is
 built. Overrides come from the command line as ``--train_conf.epochs 3`` and are parsed as
 YAML scalars, so ``3`` is an int and ``true`` a bool.
@@ -65,27 +66,19 @@ DEFAULTS: Dict[str, Any] = {
     # needs initial_margin: 1)
     "margin_scheduler": None,
     "data": "egs",
+    # Arguments of the data source named by ``data`` (TrainAndTest.data: egs, onthefly,
+    # synthetic), checked against it: egs_dir, shuffle_buffer (egs); data_dir, source,
+    # min_frames, max_frames, num_repeats (onthefly); num_workers, augment (both).
     "data_conf": {
-        "egs_dir": None,  # egs: directory written by steps/make_egs.sh
-        "data_dir": None,  # onthefly: a data dir with feats.scp or wav.scp
         "batch_size": 128,  # global batch (all ranks together)
-        "num_workers": 2,
-        "min_frames": 200,
-        "max_frames": 400,
-        "augment": None,  # augmentation chain: YAML path or mapping (egs: feature stages)
-        "shuffle_buffer": 2000,  # egs: examples held for shuffling
-        "source": "feats",  # onthefly: feats (feats.scp) or wav (wav.scp + online features)
-        "num_repeats": 1,  # onthefly: passes over the utterances per epoch
-        "use_vad": False,  # onthefly, source feats: drop unvoiced frames (vad.scp)
-        "cmn_window": 0,  # onthefly, source feats: sliding CMN window (0: off)
-        "feature_type": "fbank",  # onthefly, source wav
-        "feature_args": ["--num-mel-bins=80", "--dither=0"],
-        "num_speakers": 64,  # synthetic: data for tests and dry runs
-        "utts_per_speaker": 8,
-        "feat_dim": 30,
-        "num_valid": 64,
-        "batch_utts_per_speaker": 0,  # M > 0: speaker-major batches for metric losses
     },
+    # The front end (Process_Data.features.frontend.Frontend): feature, feature_config (a
+    # Kaldi option file, expanded into feature_args when the config is resolved),
+    # feature_args, vad, vad_config, vad_args, cmn (sliding|utterance|chunk|none),
+    # cmn_window. Egs training takes it from <egs_dir>/info/frontend.yaml (a section given
+    # here must agree); on-the-fly training needs it. The trainer writes the one it used
+    # into <exp>/config.yaml, every checkpoint and final.pt.
+    "frontend": None,
     "train_conf": {
         "epochs": 10,
         "seed": 1,
@@ -105,7 +98,7 @@ DEFAULTS: Dict[str, Any] = {
     },
 }
 
-_STRICT_SECTIONS = ("data_conf", "train_conf", "scheduler_conf")
+_STRICT_SECTIONS = ("train_conf", "scheduler_conf")
 
 
 def _check_keys(cfg: Mapping[str, Any], where: str = "") -> None:
@@ -180,6 +173,28 @@ def resolve_config(cfg: Mapping[str, Any], overrides: Sequence[str] = (), where:
     for name in ("model", "loss", "optimizer"):
         if name in over and f"{name}_conf" not in over and over[name] != cfg.get(name):
             resolved[f"{name}_conf"] = {}
+    from TrainAndTest.data import check_data_conf, data_conf_keys
+
+    if "data" in over and over["data"] != cfg.get("data", DEFAULTS["data"]):
+        # the file's data_conf keys meant for the old source stay behind; the command
+        # line's own keys are checked below like any other
+        valid = data_conf_keys(resolved["data"])
+        given = over.get("data_conf") or {}
+        resolved["data_conf"] = {k: v for k, v in resolved["data_conf"].items()
+                                 if k in valid or k in given}
+    try:
+        check_data_conf(resolved["data"], resolved["data_conf"])
+    except (KeyError, ValueError) as e:
+        raise ConfigError(f"{where}{str(e).strip(chr(34))}") from None
+    if resolved["frontend"]:
+        from Process_Data.features.frontend import Frontend, FrontendError
+
+        if not isinstance(resolved["frontend"], Mapping):
+            raise ConfigError(f"{where}'frontend' must be a mapping, got {resolved['frontend']!r}")
+        try:
+            resolved["frontend"] = Frontend.from_config(resolved["frontend"]).to_dict()
+        except FrontendError as e:
+            raise ConfigError(f"{where}{e}") from None
     return resolved
 
 

@@ -1,10 +1,11 @@
 """The one trainer for every model and loss.
 
 Small functions, each doing one thing: :func:`build` (model, loss head, optimizer,
-schedule from the resolved config), :func:`train_one_epoch`, :func:`validate`,
-:func:`save_checkpoint` / :func:`load_checkpoint`, :func:`average_checkpoints`, and
-:func:`train` which strings them together and resumes from the newest checkpoint of the
-experiment dir.
+schedule from the resolved config), :func:`train_one_epoch`, :func:`validate`, the
+checkpoint functions of :mod:`TrainAndTest.checkpoint`, and :func:`train` which strings
+them together and resumes from the newest checkpoint of the experiment dir. The data
+source's front end is written into ``config.yaml`` (section ``frontend``), every checkpoint
+and ``final.pt``, and the periodic EER scores features through it.
 
 Distributed training: run under ``torchrun``; ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` come
 from the environment and the process group uses NCCL on GPUs, gloo on CPUs. The config's
@@ -23,12 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import glob
 import logging
 import os
 import platform
 import random
-import re
 import subprocess
 import sys
 import time
@@ -40,51 +39,19 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from TrainAndTest.checkpoint import (  # noqa: F401  (checkpoint_paths, load_final_model: API)
+    checkpoint_paths,
+    load_checkpoint,
+    load_final_model,
+    save_checkpoint,
+    write_final,
+)
+from TrainAndTest.components import ModelWithLoss, build_loss, build_model  # noqa: F401
 from TrainAndTest.config import save_config
 from TrainAndTest.data import TrainData, build_train_data
 from TrainAndTest.optim import build_optimizer, build_scheduler
 
 log = logging.getLogger("TrainAndTest.trainer")
-
-
-class ModelWithLoss(nn.Module):
-    """The embedding model and its training head in one module (one DDP wrapper for both)."""
-
-    def __init__(self, model: nn.Module, loss: nn.Module):
-        super().__init__()
-        self.model, self.loss = model, loss
-
-    def forward(self, feats: torch.Tensor, labels: torch.Tensor):
-        emb = self.model(feats)
-        return self.loss.forward_flat(emb.float(), labels)
-
-
-def build_model(cfg: Mapping[str, Any], feat_dim: int) -> nn.Module:
-    """The embedding model named in ``cfg`` (``model``, ``model_conf``)."""
-    from TrainAndTest.models import MODELS
-
-    conf = dict(cfg["model_conf"])
-    conf.setdefault("feat_dim", feat_dim)
-    if conf["feat_dim"] != feat_dim:
-        raise ValueError(
-            f"model_conf.feat_dim={conf['feat_dim']} but the training data has {feat_dim}-dim features"
-        )
-    try:
-        return MODELS.build(cfg["model"], **conf)
-    except TypeError as e:
-        raise ValueError(f"model '{cfg['model']}': bad model_conf {conf}: {e}") from None
-
-
-def build_loss(cfg: Mapping[str, Any], embed_dim: int, num_classes: int) -> nn.Module:
-    """The loss/head named in ``cfg`` (``loss``, ``loss_conf``)."""
-    from TrainAndTest.losses import LOSSES
-
-    try:
-        return LOSSES.build(
-            cfg["loss"], embed_dim=embed_dim, num_classes=num_classes, **cfg["loss_conf"]
-        )
-    except TypeError as e:
-        raise ValueError(f"loss '{cfg['loss']}': bad loss_conf {cfg['loss_conf']}: {e}") from None
 
 
 class Run:
@@ -135,7 +102,8 @@ def build(cfg: Mapping[str, Any], rank: int = 0, world: int = 1, device=None) ->
     device = device or torch.device("cpu")
     tc = cfg["train_conf"]
     seed_everything(int(tc["seed"]))
-    data = build_train_data(cfg["data"], cfg["data_conf"], int(tc["seed"]), rank, world)
+    data = build_train_data(cfg["data"], cfg["data_conf"], int(tc["seed"]), rank, world,
+                            frontend=cfg.get("frontend"))
     model = build_model(cfg, data.feat_dim)
     loss = build_loss(cfg, int(model.embed_dim), data.num_classes)
     net = ModelWithLoss(model, loss).to(device)
@@ -281,117 +249,6 @@ def validate(run: Run) -> Dict[str, float]:
     return {"loss": loss, "accuracy": acc}
 
 
-def _rng_state() -> Dict[str, Any]:
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: Mapping[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def checkpoint_paths(exp_dir: Path) -> List[Path]:
-    """Epoch checkpoints of an experiment, oldest first."""
-    found = glob.glob(str(Path(exp_dir) / "checkpoints" / "epoch_*.pt"))
-    return sorted((Path(p) for p in found), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
-
-
-def save_checkpoint(run: Run, exp_dir: Path, epoch: int, history: List[Dict]) -> Path:
-    """Write ``checkpoints/epoch_<epoch>.pt`` atomically and prune old ones (rank 0 only)."""
-    ckdir = Path(exp_dir) / "checkpoints"
-    ckdir.mkdir(parents=True, exist_ok=True)
-    path = ckdir / f"epoch_{epoch}.pt"
-    state = {
-        "epoch": epoch,
-        "model": run.net.model.state_dict(),
-        "loss": run.net.loss.state_dict(),
-        "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict(),
-        "scaler": run.scaler.state_dict(),
-        "ema": run.ema.state_dict() if run.ema is not None else None,
-        "rng": _rng_state(),
-        "history": history,
-        "config": dict(run.cfg),
-        "feat_dim": run.data.feat_dim,
-        "num_classes": run.data.num_classes,
-    }
-    tmp = path.with_suffix(".pt.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-    tc = run.cfg["train_conf"]
-    keep = max(int(tc["keep_last"]), int(tc["average_last"]), 1)
-    for old in checkpoint_paths(exp_dir)[:-keep]:
-        old.unlink()
-    return path
-
-
-def load_checkpoint(run: Run, path: Path) -> Dict[str, Any]:
-    """Restore model, head, optimizer, schedule, scaler, EMA and RNG states from ``path``."""
-    state = torch.load(path, map_location=run.device, weights_only=False)
-    run.net.model.load_state_dict(state["model"])
-    run.net.loss.load_state_dict(state["loss"])
-    run.optimizer.load_state_dict(state["optimizer"])
-    run.scheduler.load_state_dict(state["scheduler"])
-    run.scaler.load_state_dict(state["scaler"])
-    if run.ema is not None and state.get("ema") is not None:
-        run.ema.load_state_dict(state["ema"])
-    rng = state["rng"]
-    rng["torch"] = rng["torch"].cpu()
-    _set_rng_state(rng)
-    return state
-
-
-def average_checkpoints(paths: List[Path]) -> Dict[str, torch.Tensor]:
-    """Element-wise mean of the model weights of ``paths`` (integer buffers: the last's)."""
-    states = [torch.load(p, map_location="cpu", weights_only=False)["model"] for p in paths]
-    avg = {}
-    for key, last in states[-1].items():
-        if last.dtype.is_floating_point:
-            avg[key] = sum(s[key].double() for s in states).div(len(states)).to(last.dtype)
-        else:
-            avg[key] = last.clone()
-    return avg
-
-
-def write_final(run: Run, exp_dir: Path) -> Path:
-    """``final.pt``: EMA weights if enabled, else the average of the last N checkpoints."""
-    tc = run.cfg["train_conf"]
-    paths = checkpoint_paths(exp_dir)[-max(int(tc["average_last"]), 1) :]
-    last = torch.load(paths[-1], map_location="cpu", weights_only=False)
-    model_state = last["ema"] if last.get("ema") is not None else average_checkpoints(paths)
-    final = {
-        "model": model_state,
-        "loss": last["loss"],
-        "config": last["config"],
-        "feat_dim": last["feat_dim"],
-        "num_classes": last["num_classes"],
-        "averaged": [p.name for p in paths],
-    }
-    path = Path(exp_dir) / "final.pt"
-    tmp = path.with_suffix(".pt.tmp")
-    torch.save(final, tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def load_final_model(path: Path, device: str = "cpu") -> nn.Module:
-    """The embedding model stored in ``final.pt`` (or an epoch checkpoint), in eval mode."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    model = build_model(state["config"], state["feat_dim"])
-    model.load_state_dict(state["model"])
-    return model.to(device).eval()
-
-
 def environment_info() -> Dict[str, Any]:
     """Git sha, versions, host and devices, for ``exp/<name>/environment.yaml``."""
     try:
@@ -448,6 +305,9 @@ def train(cfg: Mapping[str, Any], exp_dir: Path, data: Optional[TrainData] = Non
     if data is not None:
         run.data = data
     tc = cfg["train_conf"]
+    # the front end the features really had (egs: the egs' own) is the one the model keeps
+    cfg = {**cfg, "frontend": run.data.frontend.to_dict() if run.data.frontend else None}
+    run.cfg = cfg
     if rank == 0:
         save_config(cfg, exp_dir / "config.yaml")
         with open(exp_dir / "environment.yaml", "w") as f:
@@ -503,38 +363,27 @@ def train(cfg: Mapping[str, Any], exp_dir: Path, data: Optional[TrainData] = Non
 
 @torch.no_grad()
 def quick_eer(run: Run, data_dir: str, trials: str) -> float:
-    """EER (%) of cosine scoring on a small trial list, embeddings of whole utterances."""
+    """EER (%) of cosine scoring on a small trial list, embeddings of whole utterances made
+    through the training data's front end (VAD needs ``vad.scp`` in ``data_dir``)."""
     import kaldiio
 
-    from Process_Data.egs import EgsOptions
-    from Process_Data.egs.make_egs import prepare_utterance
+    from Process_Data.features.frontend import Frontend
     from TrainAndTest.embeddings import embed_utterance
     from TrainAndTest.io.trials import read_trials
     from TrainAndTest.metrics.error_rates import compute_eer
 
-    frontend = EgsOptions(cmn_window=_training_cmn_window(run.cfg))  # score as trained
+    frontend = run.data.frontend or Frontend("")
     feats = kaldiio.load_scp(str(Path(data_dir) / "feats.scp"))
+    vad_scp = Path(data_dir) / "vad.scp"
+    vads = kaldiio.load_scp(str(vad_scp)) if frontend.vad and vad_scp.is_file() else None
     pairs = read_trials(trials)
     model = run.ema if run.ema is not None else run.net.model
     model.eval()
     emb = {}
     for utt in set(pairs.enrol) | set(pairs.test):
-        mat = prepare_utterance(feats[utt], None, frontend, utt)
+        mat = frontend.from_feats(feats[utt], None if vads is None else vads[utt], utt)
         vec = embed_utterance(model, mat, device=run.device)
         emb[utt] = vec / max(float(np.linalg.norm(vec)), 1e-12)
     scores = np.array([float(emb[a] @ emb[b]) for a, b in zip(pairs.enrol, pairs.test)])
     eer, _ = compute_eer(scores, pairs.labels)
     return 100.0 * eer
-
-
-def _training_cmn_window(cfg: Mapping[str, Any]) -> int:
-    """Sliding-CMN window the training features had: the egs' option, or data_conf's."""
-    dc = cfg["data_conf"]
-    if cfg["data"] == "egs" and dc.get("egs_dir"):
-        options = Path(dc["egs_dir"]) / "info" / "options"
-        if options.is_file():
-            for line in options.read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "cmn_window":
-                    return int(value)
-    return int(dc.get("cmn_window") or 0) if cfg["data"] == "onthefly" else 0

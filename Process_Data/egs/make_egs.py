@@ -8,9 +8,12 @@ Two steps, so that the writing runs as a job array (``steps/make_egs.sh``):
    validation set, draws the chunks and writes ``egs_dir/temp/ranges.<J>`` (one per archive),
    ``valid.ranges``, ``train_diagnostic.ranges``, ``spk2int`` and ``info/``.
 2. ``write_archive(data_dir, ranges, out_prefix, opts)`` (job ``J``): reads each needed
-   utterance once, drops unvoiced frames (``vad.scp``), applies sliding CMN (``cmn_window`` >
-   0), cuts the chunks and writes ``egs.<J>.ark/.scp/.labels`` (``compress``: Kaldi's
-   compressed matrices) or ``egs.<J>.h5``.
+   utterance once, prepares it with the egs' front end (``egs_frontend``: VAD selection with
+   ``vad.scp``, sliding CMN with ``cmn_window`` > 0), cuts the chunks and writes
+   ``egs.<J>.ark/.scp/.labels`` (``compress``: Kaldi's compressed matrices) or ``egs.<J>.h5``.
+
+The front end (the data dir's feature type and Kaldi options from ``conf/<type>.conf``, plus
+VAD and CMN) is written once to ``info/frontend.yaml``; the trainer copies it into the model.
 
 Chunks: per repeat every speaker gets the same number of chunks (class balance), the average
 of ``voiced_frames(speaker) / mean_chunk`` over speakers; a chunk draws its length uniformly
@@ -26,7 +29,8 @@ Layout of ``egs_dir``::
 
     egs.1.ark egs.1.scp egs.1.labels ...   (or egs.1.h5 ...)
     valid_egs.* train_diagnostic.*         (same format)
-    spk2int  info/{num_speakers,feat_dim,num_egs,frames_per_eg,num_archives,format}
+    spk2int  info/{num_speakers,feat_dim,num_egs,frames_per_eg,num_archives,format,
+                   options,frontend.yaml}
     temp/ranges.<J>  (key utt start length label)
 
 HDF5 files hold ``feats`` (all chunks' rows concatenated, float32; float16 with
@@ -279,6 +283,14 @@ def plan_egs(data_dir, egs_dir, opts: EgsOptions) -> Dict[str, int]:
     for name, value in info.items():
         with atomic_write(egs_dir / "info" / name) as f:
             f.write(f"{value}\n")
+    import yaml
+
+    frontend = egs_frontend(data_dir, opts)
+    if frontend.dim is not None and frontend.dim != feat_dim:
+        raise EgsError(f"{data_dir}/feats.scp: {feat_dim}-dim features, but conf/ describes "
+                       f"{frontend.dim}-dim {frontend.feature} (stale feature options?)")
+    with atomic_write(egs_dir / "info" / "frontend.yaml") as f:
+        yaml.safe_dump(frontend.to_dict(), f, sort_keys=False)
     with atomic_write(egs_dir / "info" / "options") as f:
         for k, v in asdict(opts).items():
             f.write(f"{k} {v}\n")
@@ -293,16 +305,37 @@ def plan_egs(data_dir, egs_dir, opts: EgsOptions) -> Dict[str, int]:
     }
 
 
-def prepare_utterance(mat: np.ndarray, vad, opts: EgsOptions, utt: str = "") -> np.ndarray:
-    """An utterance's matrix after VAD selection and sliding CMN, as egs uses it."""
-    from Process_Data.egs.frames import select_voiced, sliding_cmvn
+def egs_frontend(data_dir, opts: EgsOptions):
+    """The front end of the egs: the data dir's feature options (``conf/<type>.conf``) with
+    the egs' VAD and CMN (sliding with ``cmn_window`` > 0, else none).
 
-    x = np.asarray(mat, dtype=np.float32)
-    if vad is not None:
-        x = select_voiced(x, vad, utt)
-    if opts.cmn_window > 0:
-        x = sliding_cmvn(x, opts.cmn_window)
-    return x
+    A data dir without a feature option file (precomputed features of unknown origin) gives
+    a front end whose feature is unknown (``feature: ''``): it prepares matrices, but a
+    model trained on it cannot embed audio.
+    """
+    from Process_Data.features.frontend import Frontend, FrontendError, data_dir_features
+
+    cmn = "sliding" if opts.cmn_window > 0 else "none"
+    window = opts.cmn_window or 300
+    try:
+        data_dir_features(data_dir)
+    except FrontendError:
+        if any((Path(data_dir) / "conf").glob("*.conf")):
+            raise
+        return Frontend("", (), opts.use_vad, (), cmn, window)
+    return Frontend.from_data_dir(data_dir, opts.use_vad, cmn, window)
+
+
+def read_frontend(egs_dir):
+    """The front end recorded in ``egs_dir/info/frontend.yaml`` (None: older egs without)."""
+    import yaml
+
+    from Process_Data.features.frontend import Frontend
+
+    path = Path(egs_dir) / "info" / "frontend.yaml"
+    if not path.is_file():
+        return None
+    return Frontend.from_dict(yaml.safe_load(path.read_text()), where=str(path))
 
 
 def write_archive(data_dir, ranges, out_prefix, opts: EgsOptions) -> int:
@@ -317,6 +350,7 @@ def write_archive(data_dir, ranges, out_prefix, opts: EgsOptions) -> int:
     chunks = read_ranges(ranges)
     feats_scp = read_kv(data_dir / "feats.scp")
     vad_scp = read_kv(data_dir / "vad.scp") if opts.use_vad else None
+    frontend = egs_frontend(data_dir, opts)
     by_utt: Dict[str, List[int]] = defaultdict(list)
     for i, (_, u, _, _, _) in enumerate(chunks):
         by_utt[u].append(i)
@@ -325,12 +359,12 @@ def write_archive(data_dir, ranges, out_prefix, opts: EgsOptions) -> int:
         if u not in feats_scp:
             raise EgsError(f"{ranges}: utterance '{u}' is not in {data_dir}/feats.scp")
         vad = kaldiio.load_mat(vad_scp[u]) if vad_scp is not None else None
-        x = prepare_utterance(kaldiio.load_mat(feats_scp[u]), vad, opts, u)
+        x = frontend.prepare_utterance(kaldiio.load_mat(feats_scp[u]), vad, u)
         for i in by_utt[u]:
             key, _, start, length, _ = chunks[i]
             if start + length > len(x):
                 raise EgsError(f"{ranges}: chunk '{key}' runs past the end of '{u}' ({len(x)} frames)")
-            mats[i] = x[start : start + length]
+            mats[i] = frontend.finish_chunk(x[start : start + length])
     out_prefix = str(out_prefix)
     if opts.format == "h5":
         _write_h5(out_prefix + ".h5", chunks, mats, opts.compress)
@@ -401,7 +435,8 @@ __all__ = [
     "check_inputs",
     "make_egs",
     "plan_egs",
-    "prepare_utterance",
+    "egs_frontend",
+    "read_frontend",
     "read_info",
     "read_ranges",
     "write_archive",

@@ -7,23 +7,26 @@ augmentation. Per epoch, every utterance appears ``num_repeats`` times in a rand
 ``[min_frames, max_frames]`` and every utterance gives a random ``T``-frame chunk
 (shorter utterances are repeated to fill it).
 
-* ``source="feats"``: the matrix from ``feats.scp`` (after ``vad.scp`` selection when
-  ``use_vad``), sliding CMN with ``cmn_window`` > 0, then the chain's feature stages.
+Both sources go through the model's :class:`~Process_Data.features.frontend.Frontend`:
+
+* ``source="feats"``: the matrix from ``feats.scp``, the front end's VAD (``vad.scp``) and
+  utterance-level CMN over the whole utterance, a chunk, chunk-level CMN, then the chain's
+  feature stages.
 * ``source="wav"``: a random stretch of audio (just long enough for ``T`` frames after speed
-  perturbation), the chain's wave stages (speed, reverb, noise), features computed with the
-  feature code (``feature_type`` with Kaldi ``feature_args``), mean normalisation over the
-  chunk, then the chain's feature stages (SpecAugment). With ``as_new_speakers`` speed
-  perturbation, label ``l`` under factor index ``k`` becomes ``l + k * num_speakers``.
+  perturbation), the chain's wave stages (speed, reverb, noise), the front end's features
+  (dither seeded from the loader's generator), VAD and CMN over the chunk, then the chain's
+  feature stages (SpecAugment). With ``as_new_speakers`` speed perturbation, label ``l``
+  under factor index ``k`` becomes ``l + k * num_speakers``.
 
 Example:
-    >>> ds = OnTheFlyDataset("data/train", batch_size=64, source="wav",
+    >>> ds = OnTheFlyDataset("data/train", batch_size=64, source="wav", frontend=fe,
     ...                      chain=Chain.from_yaml("conf/augment.yaml"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Tuple
 
 import numpy as np
 import torch
@@ -57,10 +60,9 @@ class OnTheFlyDataset(IterableDataset):
         min_frames, max_frames: chunk length range.
         num_repeats: passes over the utterances per epoch.
         chain: ``augment.chain.Chain`` (None: no augmentation).
-        feature_type, feature_args: features for ``source="wav"`` (Kaldi options).
-        use_vad: drop unvoiced frames (``source="feats"``, needs ``vad.scp``).
-        cmn_window: sliding CMN window for ``source="feats"`` (0: off).
-        sample_rate: audio rate for ``source="wav"``.
+        frontend: the :class:`~Process_Data.features.frontend.Frontend` (features for
+            ``source="wav"``, VAD and CMN for both); None: no VAD, no CMN, and for wav
+            80-dim fbank at 16 kHz.
     """
 
     def __init__(
@@ -75,11 +77,7 @@ class OnTheFlyDataset(IterableDataset):
         max_frames: int = 200,
         num_repeats: int = 1,
         chain=None,
-        feature_type: str = "fbank",
-        feature_args: Sequence[str] = ("--num-mel-bins=80", "--dither=0"),
-        use_vad: bool = False,
-        cmn_window: int = 0,
-        sample_rate: int = 16000,
+        frontend=None,
     ):
         super().__init__()
         if source not in ("feats", "wav"):
@@ -91,14 +89,21 @@ class OnTheFlyDataset(IterableDataset):
         self.data_dir = Path(data_dir)
         dd = validate_data_dir(data_dir, no_feats=source == "wav", no_wav=source == "feats",
                                check_audio=False)
-        if use_vad and "vad.scp" not in dd.tables:
+        if frontend is None:
+            from Process_Data.features.frontend import Frontend
+
+            frontend = Frontend("fbank", ("--num-mel-bins=80",)) if source == "wav" else \
+                Frontend("")
+        self.frontend = frontend
+        use_vad = frontend.vad
+        if source == "feats" and use_vad and "vad.scp" not in dd.tables:
             raise EgsError(f"{data_dir}/vad.scp: missing (use_vad is on)")
         self.source, self.chain = source, chain
         self.batch_size, self.seed = int(batch_size), int(seed)
         self.rank, self.world_size = int(rank), int(world_size)
         self.min_frames, self.max_frames = int(min_frames), int(max_frames)
         self.num_repeats = int(num_repeats)
-        self.use_vad, self.cmn_window, self.sample_rate = use_vad, int(cmn_window), sample_rate
+        self.sample_rate = frontend.sample_rate
         self.utts = dd.utts
         speakers = dd.speakers
         spk2int = {s: i for i, s in enumerate(speakers)}
@@ -106,28 +111,19 @@ class OnTheFlyDataset(IterableDataset):
         self.num_speakers = len(speakers)
         self.num_classes = chain.num_classes(len(speakers)) if chain is not None else len(speakers)
         self.feats_scp = dd.tables.get("feats.scp")
-        self.vad_scp = dd.tables.get("vad.scp") if use_vad else None
+        self.vad_scp = dd.tables.get("vad.scp") if use_vad and source == "feats" else None
         self.wav_scp = dd.tables.get("wav.scp")
         self.segments = dd.tables.get("segments")
         self.epoch = 0
-        self._computer = None
-        self.feature_type, self.feature_args = feature_type, list(feature_args)
         if source == "feats":
             import kaldiio
 
             self.feat_dim = int(kaldiio.load_mat(self.feats_scp[self.utts[0]]).shape[1])
+            if frontend.dim is not None and frontend.dim != self.feat_dim:
+                raise EgsError(f"{data_dir}/feats.scp: {self.feat_dim}-dim features, but the "
+                               f"front end makes {frontend.dim}-dim {frontend.feature}")
         else:
-            self.feat_dim = int(self.computer.dim)
-
-    @property
-    def computer(self):
-        """The feature computer (built on first use, so workers build their own)."""
-        if self._computer is None:
-            from Process_Data.features import FEATURES, parse_options
-
-            opts = parse_options(self.feature_type, self.feature_args)
-            self._computer = FEATURES.build(self.feature_type, opts=opts)
-        return self._computer
+            self.feat_dim = int(frontend.dim)
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch (reshuffles)."""
@@ -149,15 +145,10 @@ class OnTheFlyDataset(IterableDataset):
     def _feats_chunk(self, i: int, frames: int, rng) -> Tuple[np.ndarray, int]:
         import kaldiio
 
-        from Process_Data.egs.frames import select_voiced, sliding_cmvn
-
         u = self.utts[i]
-        x = np.asarray(kaldiio.load_mat(self.feats_scp[u]), dtype=np.float32)
-        if self.vad_scp is not None:
-            x = select_voiced(x, kaldiio.load_mat(self.vad_scp[u]), u)
-        x = fit_length(x, frames, rng)
-        if self.cmn_window > 0:
-            x = sliding_cmvn(x, self.cmn_window)
+        vad = kaldiio.load_mat(self.vad_scp[u]) if self.vad_scp is not None else None
+        x = self.frontend.prepare_utterance(kaldiio.load_mat(self.feats_scp[u]), vad, u)
+        x = self.frontend.finish_chunk(fit_length(x, frames, rng))
         if self.chain is not None:
             x = self.chain.apply_feats(x, rng)
         return x, self.labels[i]
@@ -174,7 +165,7 @@ class OnTheFlyDataset(IterableDataset):
         return wav[b:e]
 
     def _wav_chunk(self, i: int, frames: int, rng) -> Tuple[np.ndarray, int]:
-        comp = self.computer
+        comp = self.frontend.computer
         f = comp.frame
         need = (frames - 1) * f.window_shift + f.window_size
         max_speed = max(self.chain.speed_factors) if self.chain is not None else 1.0
@@ -183,8 +174,12 @@ class OnTheFlyDataset(IterableDataset):
         if self.chain is not None:
             x, k = self.chain.apply_wave(x, rng)
         x = fit_length(x, need, rng)
-        feats = comp.compute(x, self.sample_rate)[:frames]
-        feats = feats - feats.mean(axis=0, keepdims=True)
+        feats = self.frontend.features(x, self.sample_rate, seed=int(rng.integers(2**31)))
+        vad = self.frontend.vad_of(feats) if self.frontend.vad else None
+        if vad is not None and not vad.any():  # no voiced frame: keep the chunk whole
+            vad = np.ones_like(vad)
+        feats = self.frontend.prepare_utterance(feats, vad, self.utts[i])
+        feats = self.frontend.finish_chunk(fit_length(feats, frames, rng))
         if self.chain is not None:
             feats = self.chain.apply_feats(feats, rng)
         label = self.labels[i]

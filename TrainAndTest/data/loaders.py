@@ -4,13 +4,18 @@
 ``data: onthefly`` chunks a data dir directly (``data_conf.data_dir``, from ``feats.scp``
 or from ``wav.scp`` with the online augmentation chain of ``data_conf.augment``). Both hand
 the trainer this rank's share of each global batch, deterministic for (seed, epoch).
+
+The front end: ``egs`` takes the one the egs stage recorded (``<egs_dir>/info/frontend.yaml``);
+a ``frontend`` section in the config must then agree with it. ``onthefly`` takes the config's
+``frontend`` section (for ``source: feats`` it must describe the data dir's features).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Mapping, Optional
 
-from TrainAndTest.data import DATA_SOURCES, Batch, TrainData
+from Process_Data.features.frontend import Frontend, FrontendError
+from TrainAndTest.data.base import DATA_SOURCES, Batch, TrainData
 
 
 def _chain(augment: Any):
@@ -59,12 +64,23 @@ class EgsData(_LoaderData):
         egs_dir: Optional[str] = None,
         shuffle_buffer: int = 2000,
         augment: Any = None,
+        frontend: Optional[Mapping[str, Any]] = None,
         **kw: Any,
     ):
         super().__init__(**kw)
         if not egs_dir:
             raise ValueError("data: egs needs data_conf.egs_dir")
         from Process_Data.egs import EgsDataset
+        from Process_Data.egs.make_egs import read_frontend
+
+        self.frontend = read_frontend(egs_dir)
+        if frontend:
+            asked = Frontend.from_config(frontend)
+            if self.frontend is None:
+                self.frontend = asked
+            else:
+                self.frontend.check_matches(asked, "config section frontend",
+                                            f"{egs_dir}/info/frontend.yaml")
 
         chain = _chain(augment)
         self.train_set = EgsDataset(
@@ -97,16 +113,20 @@ class OnTheFlyData(_LoaderData):
         max_frames: int = 400,
         augment: Any = None,
         num_repeats: int = 1,
-        use_vad: bool = False,
-        cmn_window: int = 0,
-        feature_type: str = "fbank",
-        feature_args=("--num-mel-bins=80", "--dither=0"),
+        frontend: Optional[Mapping[str, Any]] = None,
         **kw: Any,
     ):
         super().__init__(**kw)
         if not data_dir:
             raise ValueError("data: onthefly needs data_conf.data_dir")
         from Process_Data.egs import OnTheFlyDataset
+
+        if not frontend:
+            raise FrontendError("data: onthefly needs a frontend section in the config (feature, "
+                                "feature_config or feature_args, vad, cmn, cmn_window)")
+        self.frontend = Frontend.from_config(frontend)
+        if source == "feats" and self.frontend.feature:
+            self.frontend.check_feature_dir(data_dir)
 
         self.train_set = OnTheFlyDataset(
             data_dir,
@@ -119,9 +139,6 @@ class OnTheFlyData(_LoaderData):
             max_frames=max_frames,
             num_repeats=num_repeats,
             chain=_chain(augment),
-            feature_type=feature_type,
-            feature_args=tuple(feature_args),
-            use_vad=use_vad,
-            cmn_window=cmn_window,
+            frontend=self.frontend,
         )
         self.num_classes, self.feat_dim = self.train_set.num_classes, self.train_set.feat_dim

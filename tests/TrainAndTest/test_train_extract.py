@@ -200,12 +200,67 @@ def test_periodic_eer_on_a_small_trial_list(tmp_path):
     assert all(0.0 <= h["eer"] <= 100.0 for h in hist)
 
 
-def test_periodic_eer_uses_the_egs_cmn_window(tmp_path):
-    from TrainAndTest.trainer import _training_cmn_window
+def _extract(recipe_env, model, feats_scp, out, *opts):
+    return subprocess.run(
+        [sys.executable, "-m", "TrainAndTest.bin.extract_embeddings", "--model", str(model),
+         "--feats-scp", str(feats_scp), *opts, f"ark,scp:{out}.ark,{out}.scp"],
+        env=recipe_env, capture_output=True, text=True)
 
+
+def test_front_end_travels_from_egs_into_the_model_and_extraction(tmp_path, recipe_env):
+    import yaml
+
+    from Process_Data.features.cmvn import SlidingCmvnOptions, sliding_cmvn
+
+    data = tmp_path / "data"
+    mats = make_feats_dir(data, n_spk=4, n_utt=4)
+    (data / "conf").mkdir()
+    (data / "conf" / "fbank.conf").write_text("# as steps/make_fbank.sh copies it\n--num-mel-bins=20\n")
     egs = tmp_path / "egs"
-    (egs / "info").mkdir(parents=True)
-    (egs / "info" / "options").write_text("min_len 100\ncmn_window 300\nuse_vad False\n")
-    assert _training_cmn_window({"data": "egs", "data_conf": {"egs_dir": str(egs)}}) == 300
-    assert _training_cmn_window({"data": "onthefly", "data_conf": {"cmn_window": 150}}) == 150
-    assert _training_cmn_window({"data": "synthetic", "data_conf": {"cmn_window": 150}}) == 0
+    make_egs(data, egs, EgsOptions(min_len=50, min_frames=50, max_frames=80, num_valid_utts=2,
+                                   num_diagnostic_egs=4, use_vad=False, cmn_window=50))
+    cfg = resolve_config({
+        "model": "xvector_tdnn", "model_conf": {"embed_dim": 8, "channels": 16, "stats_channels": 16},
+        "loss": "softmax", "data": "egs",
+        "data_conf": {"egs_dir": str(egs), "batch_size": 8, "num_workers": 0},
+        "train_conf": {"epochs": 1}})
+    final = train(cfg, tmp_path / "exp")
+    want = {"feature": "fbank", "sample_rate": 16000, "dim": 20, "vad": False, "cmn": "sliding",
+            "cmn_window": 50}
+    state = torch.load(final, weights_only=False)
+    ckpt = torch.load(tmp_path / "exp" / "checkpoints" / "epoch_1.pt", weights_only=False)
+    saved = yaml.safe_load((tmp_path / "exp" / "config.yaml").read_text())["frontend"]
+    for fe in (state["frontend"], ckpt["frontend"], saved):
+        assert {k: fe[k] for k in want} == want and "--num-mel-bins=20" in fe["feature_args"]
+
+    # no front-end option: the model's sliding CMN (window 50) is applied
+    out = tmp_path / "x"
+    proc = _extract(recipe_env, tmp_path / "exp", data / "feats.scp", out, "--data-dir", str(data))
+    assert proc.returncode == 0, proc.stderr
+    vecs = dict(kaldiio.load_scp(f"{out}.scp"))
+    model = load_final_model(final)
+    cmn = sliding_cmvn(mats["spk1-utt2"], SlidingCmvnOptions(50, 50, center=True))
+    np.testing.assert_allclose(vecs["spk1-utt2"], embed_utterance(model, cmn), atol=1e-5)
+    raw = embed_utterance(model, mats["spk1-utt2"])
+    assert np.abs(vecs["spk1-utt2"] - raw).max() > 1e-3  # CMN really changed the input
+    # an agreeing check passes and gives the same embeddings
+    proc = _extract(recipe_env, final, data / "feats.scp", tmp_path / "y", "--cmn-window", "50",
+                    "--use-vad", "false")
+    assert proc.returncode == 0, proc.stderr
+    again = dict(kaldiio.load_scp(f"{tmp_path}/y.scp"))
+    assert all(np.array_equal(again[u], vecs[u]) for u in vecs)
+    # contradictions are refused with both values named
+    proc = _extract(recipe_env, final, data / "feats.scp", tmp_path / "z", "--cmn-window", "300")
+    assert proc.returncode == 1 and "--cmn-window 300" in proc.stderr and "window 50" in proc.stderr
+    proc = _extract(recipe_env, final, data / "feats.scp", tmp_path / "z", "--use-vad", "true")
+    assert proc.returncode == 1 and "vad false" in proc.stderr
+    (data / "conf" / "fbank.conf").rename(data / "conf" / "mfcc.conf")
+    proc = _extract(recipe_env, final, data / "feats.scp", tmp_path / "z", "--data-dir", str(data))
+    assert proc.returncode == 1
+    assert "feature is 'mfcc' there but 'fbank' in the model" in proc.stderr, proc.stderr
+    # features of another dimension: a clear message, not a shape error
+    other = tmp_path / "other"
+    make_feats_dir(other, n_spk=1, n_utt=1, dim=30)
+    proc = _extract(recipe_env, final, other / "feats.scp", tmp_path / "z")
+    assert proc.returncode == 1
+    assert "30-dim features but the model was trained on 20-dim fbank" in proc.stderr

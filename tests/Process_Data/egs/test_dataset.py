@@ -10,6 +10,7 @@ import torch
 from Process_Data.augment.chain import Chain
 from Process_Data.data_dir import utt2spk_to_spk2utt, write_kv
 from Process_Data.egs import EgsDataset, EgsOptions, OnTheFlyDataset, make_egs, make_loader
+from Process_Data.features.frontend import Frontend
 
 OPTS = dict(min_len=20, min_frames=10, max_frames=20, num_repeats=3, num_archives=4,
             num_valid_utts=1, num_diagnostic_egs=4, seed=5)
@@ -65,12 +66,12 @@ def test_loader_workers_batches_and_full_coverage(egs_dir):
 
 def test_onthefly_feats(feats_dir):
     ds = OnTheFlyDataset(feats_dir, batch_size=4, seed=0, source="feats", min_frames=8,
-                         max_frames=12, num_repeats=2, use_vad=True)
+                         max_frames=12, num_repeats=2, frontend=Frontend("", vad=True))
     batches = list(ds)
     assert len(batches) == ds.num_batches() == 6 and ds.feat_dim == 5 and ds.num_classes == 4
     _ids(batches)
     again = list(OnTheFlyDataset(feats_dir, batch_size=4, seed=0, source="feats", min_frames=8,
-                                 max_frames=12, num_repeats=2, use_vad=True))
+                                 max_frames=12, num_repeats=2, frontend=Frontend("", vad=True)))
     assert all(torch.equal(a[0], b[0]) for a, b in zip(batches, again))
 
 
