@@ -76,8 +76,10 @@ fi
 # the same set) or "<set>:<enrol-set>"; a trailing "?" marks a set the corpus may not have
 # (it is scored when stage 0 wrote it). expected_lists are "<set>/<trials file>": a list
 # that is missing is named in the log and in RESULTS.md, never silently dropped.
+# list_means=true: the trials_* lists of a set are parts of it (minivox: one per source
+# corpus) and RESULTS.md gets their mean; never for Vox1's cleaned/original variants.
 demo_sets() {  # the built-in synthetic corpus (local/make_demo_corpus.sh), VoxCeleb1 layout
-  train_set=demo_dev; test_specs="demo_test"; expected_lists="demo_test/trials"
+  train_set=demo_dev; test_specs="demo_test"; expected_lists="demo_test/trials"; list_means=true
 }
 demo_prepare() {
   local/make_demo_corpus.sh --nj "$nj" --num-speakers "$demo_speakers" \
@@ -89,14 +91,14 @@ voxceleb_layout_roots() { echo "$data_root"; }
 voxceleb_layout_prefix() { local p; p=$(basename "$data_root"); echo "${p//[^A-Za-z0-9_]/_}"; }
 voxceleb_layout_sets() {  # any corpus in VoxCeleb1 layout (minivox), split by its meta file
   local p; p=$(voxceleb_layout_prefix)
-  train_set=${p}_dev; test_specs="${p}_test"; expected_lists="${p}_test/trials"
+  train_set=${p}_dev; test_specs="${p}_test"; expected_lists="${p}_test/trials"; list_means=true
 }
 voxceleb_layout_prepare() {
   local/make_voxceleb1.sh --nj "$nj" --prefix "$(voxceleb_layout_prefix)" "$data_root" "$data"
 }
 voxceleb_roots() { echo "$voxceleb1_root $voxceleb2_root"; }
 voxceleb_sets() {  # VoxCeleb2 dev training; Vox1-O in voxceleb1_test, Vox1-E/H in voxceleb1_all
-  train_set=voxceleb2_dev; test_specs="voxceleb1_test voxceleb1_all?"
+  train_set=voxceleb2_dev; test_specs="voxceleb1_test voxceleb1_all?"; list_means=false
   expected_lists="voxceleb1_test/trials_vox1_o_clean voxceleb1_test/trials_vox1_o
     voxceleb1_all/trials_vox1_e_clean voxceleb1_all/trials_vox1_e
     voxceleb1_all/trials_vox1_h_clean voxceleb1_all/trials_vox1_h"
@@ -108,7 +110,7 @@ voxceleb_prepare() {
 cnceleb_roots() { echo "$cnceleb_roots"; }
 cnceleb_sets() {  # CN-Celeb(2) dev training; eval trials score test utterances against enrolments
   train_set=cnceleb_train; test_specs="cnceleb_eval_test:cnceleb_eval_enroll"
-  expected_lists="cnceleb_eval_test/trials"
+  expected_lists="cnceleb_eval_test/trials"; list_means=false
 }
 cnceleb_prepare() {
   # shellcheck disable=SC2086
@@ -273,7 +275,11 @@ make_features() {  # features (+ VAD) of data set $1, validated
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: features ($feat_type, VAD $use_vad): $data/<set>/wav.scp -> feats.scp"
-  for set in $train_set $eval_sets; do make_features "$set"; done
+  read -ra sets <<< "$train_set $eval_sets"
+  for i in "${!sets[@]}"; do
+    log "features of ${sets[$i]} ($((i + 1))/${#sets[@]}; job logs with progress in $exp/make_$feat_type/${sets[$i]}/)"
+    make_features "${sets[$i]}"
+  done
   stage_done 1
 fi
 
@@ -450,7 +456,7 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
     done
   done
   # minivox: the mean over the per-corpus lists (trials_az, ...) of each system
-  python -m TrainAndTest.bin.results_means "$results"
+  if $list_means; then python -m TrainAndTest.bin.results_means "$results"; fi
   first_test=${test_specs%% *}
   first_test=${first_test%%[:?]*}
   python -m TrainAndTest.bin.plot_tsne "$expdir/xvectors_$first_test" \
