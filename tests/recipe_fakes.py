@@ -5,7 +5,8 @@ so a model can tell a few speakers apart after one epoch; nothing here is real s
 The layouts are those the corpus preparation reads (``Process_Data/corpora``): VoxCeleb1
 (``wav/<spk>/<session>/*.wav``, ``vox1_meta.csv``, ``veri_test*.txt``), VoxCeleb2
 (``aac/<spk>/<session>/*``), CN-Celeb (``data/``, ``eval/``), LibriSpeech
-(``<subset>/<spk>/<chapter>/*.flac``), MUSAN and RIRS_NOISES.
+(``<subset>/<spk>/<chapter>/*.flac``), Speakers in the Wild (``eval/audio``, ``lists``,
+``keys``), MUSAN and RIRS_NOISES.
 """
 
 from __future__ import annotations
@@ -130,3 +131,22 @@ def make_voxceleb(vox1: Path, vox2: Path, test_speakers: int = 3) -> List[str]:
         for u in range(6):
             write(vox2 / "aac" / f"id0{s:04d}" / f"sess{u % 2}" / f"{u:05d}.wav", voice(300 + s, u))
     return utts
+
+
+def make_sitw(root: Path, part: str = "eval", speakers: int = 3, tests: int = 3) -> Path:
+    """SITW layout of one part: ``audio/*.flac``, ``lists/enroll-core.lst``, ``keys/core-core.lst``."""
+    base = root / part
+    enroll, keys, test_files = [], [], []
+    for s in range(speakers):
+        name = f"audio/e{s:03d}.flac"
+        write(base / name, voice(700 + s, 99, 3.0))
+        enroll.append(f"m{s:03d} {name}\n")
+        for u in range(tests):
+            test_files.append((s, f"audio/t{s:03d}{u}.flac"))
+            write(base / test_files[-1][1], voice(700 + s, u))
+    for m in range(speakers):
+        keys += [f"m{m:03d} {f} {'tgt' if s == m else 'imp'}\n" for s, f in test_files]
+    for sub, lines in (("lists/enroll-core.lst", enroll), ("keys/core-core.lst", keys)):
+        (base / sub).parent.mkdir(parents=True, exist_ok=True)
+        (base / sub).write_text("".join(lines))
+    return root

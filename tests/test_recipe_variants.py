@@ -17,7 +17,14 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.recipe_fakes import make_cnceleb, make_librispeech, make_musan, make_rirs, make_voxceleb
+from tests.recipe_fakes import (
+    make_cnceleb,
+    make_librispeech,
+    make_musan,
+    make_rirs,
+    make_sitw,
+    make_voxceleb,
+)
 
 TINY_DEMO = ["--demo-speakers", "12", "--demo-utts", "8", "--demo-test-speakers", "4"]
 FAST = ["--nj", "2", "--train-overrides", "--train_conf.epochs 1"]
@@ -112,17 +119,20 @@ def test_mfcc_with_vad_and_an_extra_librispeech_set(tmp_path):
     assert "librispeech_test_clean/trials: " in results  # line count and checksum
 
 
-def test_cnceleb_scores_enrolments_and_plots_the_test_set(tmp_path):
-    root = make_cnceleb(tmp_path / "CN-Celeb")
+def test_cnceleb_and_sitw_score_enrolments_and_plot_the_test_set(tmp_path):
+    root, sitw = make_cnceleb(tmp_path / "CN-Celeb"), make_sitw(tmp_path / "sitw")
     out = tmp_path / "run"
-    _ok(run_recipe(out, *FAST, "--corpus", "cnceleb", "--cnceleb-roots", str(root)))
+    _ok(run_recipe(out, *FAST, "--corpus", "cnceleb", "--cnceleb-roots", str(root),
+                   "--extra-test-sets", "sitw_eval", "--sitw-root", str(sitw)))
     model = out / "exp" / "demo"
     assert (model / "tsne_cnceleb_eval_test.png").read_bytes()[:4] == b"\x89PNG"
-    assert (model / "xvectors_cnceleb_eval_enroll" / "xvector.scp").is_file()
+    for name in ("cnceleb_eval_enroll", "sitw_eval_enroll", "sitw_eval_test"):
+        assert (model / f"xvectors_{name}" / "xvector.scp").is_file()
     results = (model / "RESULTS.md").read_text()
-    assert {s for s, t, _ in _rows(results) if t == "cnceleb_eval_test/trials"} == {
-        "cosine", "plda", "cosine_asnorm"}
+    for lst in ("cnceleb_eval_test/trials", "sitw_eval_test/trials"):
+        assert {s for s, t, _ in _rows(results) if t == lst} == {"cosine", "plda", "cosine_asnorm"}
     assert "cnceleb_eval_test/trials: 48 lines" in results  # 4 enrolments x 12 tests
+    assert "sitw_eval_test/trials: 27 lines" in results  # 3 models x 9 tests
 
 
 def test_voxceleb_without_vox1_e_h_scores_what_exists(tmp_path):
