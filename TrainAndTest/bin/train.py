@@ -20,12 +20,14 @@ from typing import List, Optional
 
 def dry_run(cfg: dict) -> str:
     """Build model, head, optimizer from ``cfg`` and take one step on synthetic data."""
-    import torch
 
     from TrainAndTest.data import build_train_data
+    from TrainAndTest.losses import LOSSES
     from TrainAndTest.trainer import build_loss, build_model
 
     feat_dim = int(cfg["model_conf"].get("feat_dim", cfg["data_conf"].get("feat_dim", 80)))
+    # metric losses need speaker-major batches: 2 speakers x 2 utterances
+    grouped = getattr(LOSSES.get(cfg["loss"]), "batch_layout", "labels") != "labels"
     data = build_train_data(
         "synthetic",
         {
@@ -35,6 +37,7 @@ def dry_run(cfg: dict) -> str:
             "batch_size": 4,
             "min_frames": 200,
             "max_frames": 200,
+            "batch_utts_per_speaker": 2 if grouped else 0,
         },
     )
     model = build_model(cfg, feat_dim)
@@ -45,10 +48,7 @@ def dry_run(cfg: dict) -> str:
         cfg["optimizer"], list(model.parameters()) + list(loss.parameters()), cfg["optimizer_conf"]
     )
     feats, labels = next(iter(data.batches(0)))
-    upm = 2 if loss.batch_layout != "labels" else None
-    if upm:
-        order = torch.argsort(labels, stable=True)
-        feats, labels = feats[order], labels[order]
+    upm = 2 if grouped else None
     out = loss.forward_flat(model(feats), labels, utts_per_speaker=upm)
     opt.zero_grad()
     out.loss.backward()
