@@ -14,7 +14,8 @@ points followed by the same EER/minDCF formulas. Peak memory is measured with tr
 (Kaldi format) over ``--n-embeddings`` embeddings (10 per speaker, 5 % target trials) is
 written, then ``score_cosine``, ``score_plda``, ``score_norm --method asnorm`` (cohort of
 ``--n-cohort`` speaker means, top 300) and ``compute_metrics`` (on the cosine scores) run as
-child processes; each row is the child's wall time and peak RSS (``wait4``). The files are
+child processes; each row is the child's wall time, CPU time (user + system) and peak RSS
+(``wait4``). The files are
 removed at the end unless ``--keep-files``; ``uptime`` is printed with the figures, since
 a shared machine's load changes them.
 """
@@ -124,7 +125,7 @@ def make_trials(path: Path, ids: np.ndarray, n: int, seed: int) -> None:
 
 
 def run_child(cmd) -> tuple:
-    """(wall seconds, peak RSS MiB, stderr tail) of a child process."""
+    """(wall seconds, CPU seconds, peak RSS MiB, output tail) of a child process."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read().decode()
@@ -133,7 +134,8 @@ def run_child(cmd) -> tuple:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{out}")
-    return wall, usage.ru_maxrss / 2**10, out.strip().splitlines()[-1] if out.strip() else ""
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 2**10, out.strip().splitlines()[-1] if out.strip() else ""
 
 
 def cli_bench(args) -> int:
@@ -168,8 +170,9 @@ def cli_bench(args) -> int:
                 if name.split()[0] not in args.steps.split(","):
                     continue
                 load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-                wall, rss, last = run_child([str(c) for c in cmd])
-                print(f"{name:18s} {n:>11,d} trials: {wall:7.1f} s  peak RSS {rss:7.0f} MiB  "
+                wall, cpu, rss, last = run_child([str(c) for c in cmd])
+                print(f"{name:18s} {n:>11,d} trials: {wall:7.1f} s wall {cpu:7.1f} s CPU  "
+                      f"peak RSS {rss:7.0f} MiB  "
                       f"| {last}  | {load.split('load average:')[-1].strip()}", flush=True)
             if not args.keep_files:
                 for f in (trials, cos, plda, norm):
