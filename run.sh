@@ -72,8 +72,9 @@ fi
 
 # ---- corpora: training set, test sets, trial lists and data preparation, one place each ----
 # <corpus>_sets sets train_set, test_specs and expected_lists; <corpus>_prepare writes
-# them under $data; <corpus>_roots names the folders it reads (checked before stage 0). A test spec is "<set>" (trials in $data/<set>/trials*, enrolment from
-# the same set) or "<set>:<enrol-set>"; a trailing "?" marks a set the corpus may not have
+# them under $data; <corpus>_roots names the folders it reads (checked before stage 0).
+# A test spec is "<set>" (trials in $data/<set>/trials*, enrolment from the same set) or
+# "<set>:<enrol-set>"; a trailing "?" marks a set the corpus may not have
 # (it is scored when stage 0 wrote it). expected_lists are "<set>/<trials file>": a list
 # that is missing is named in the log and in RESULTS.md, never silently dropped.
 # list_means=true: the trials_* lists of a set are parts of it (minivox: one per source
@@ -87,7 +88,6 @@ demo_prepare() {
   local/make_voxceleb1.sh --nj "$nj" --prefix demo "$data/demo_corpus" "$data"
 }
 demo_roots() { :; }  # made by demo_prepare
-voxceleb_layout_roots() { echo "$data_root"; }
 voxceleb_layout_prefix() { local p; p=$(basename "$data_root"); echo "${p//[^A-Za-z0-9_]/_}"; }
 voxceleb_layout_sets() {  # any corpus in VoxCeleb1 layout (minivox), split by its meta file
   local p; p=$(voxceleb_layout_prefix)
@@ -96,7 +96,7 @@ voxceleb_layout_sets() {  # any corpus in VoxCeleb1 layout (minivox), split by i
 voxceleb_layout_prepare() {
   local/make_voxceleb1.sh --nj "$nj" --prefix "$(voxceleb_layout_prefix)" "$data_root" "$data"
 }
-voxceleb_roots() { echo "$voxceleb1_root $voxceleb2_root"; }
+voxceleb_layout_roots() { echo "$data_root"; }
 voxceleb_sets() {  # VoxCeleb2 dev training; Vox1-O in voxceleb1_test, Vox1-E/H in voxceleb1_all
   train_set=voxceleb2_dev; test_specs="voxceleb1_test voxceleb1_all?"; list_means=false
   expected_lists="voxceleb1_test/trials_vox1_o_clean voxceleb1_test/trials_vox1_o
@@ -107,7 +107,7 @@ voxceleb_prepare() {
   local/make_voxceleb1.sh --nj "$nj" "$voxceleb1_root" "$data"
   local/make_voxceleb2.sh --nj "$nj" "$voxceleb2_root" "$data/voxceleb2_dev"
 }
-cnceleb_roots() { echo "$cnceleb_roots"; }
+voxceleb_roots() { echo "$voxceleb1_root $voxceleb2_root"; }
 cnceleb_sets() {  # CN-Celeb(2) dev training; eval trials score test utterances against enrolments
   train_set=cnceleb_train; test_specs="cnceleb_eval_test:cnceleb_eval_enroll"
   expected_lists="cnceleb_eval_test/trials"; list_means=false
@@ -116,6 +116,7 @@ cnceleb_prepare() {
   # shellcheck disable=SC2086
   local/make_cnceleb.sh --nj "$nj" $cnceleb_roots "$data"
 }
+cnceleb_roots() { echo "$cnceleb_roots"; }
 
 # Extra evaluation sets (--extra-test-sets): the same three things per set family.
 sitw_sets() {  # $1: dev | eval; core-core trials in the test dir
