@@ -185,15 +185,23 @@ def _reduce_mean(values: List[float], run: Run) -> List[float]:
     return t.tolist()
 
 
-def train_one_epoch(run: Run, epoch: int, progress_bar: bool = False) -> Dict[str, float]:
-    """One pass over this epoch's batches; returns mean loss and accuracy over all ranks."""
+def train_one_epoch(run: Run, epoch: int, show_progress: bool = False) -> Dict[str, float]:
+    """One pass over this epoch's batches; returns mean loss and accuracy over all ranks.
+
+    ``show_progress``: a bar on a terminal, a line with rate and ETA every
+    ``$SV_PROGRESS_INTERVAL`` s in a job log (:mod:`Process_Data.progress`).
+    """
+    from Process_Data.progress import progress
+
     run.train_net.train()
     tc = run.cfg["train_conf"]
     steps = run.data.steps_per_epoch()
     tot_loss = tot_acc = 0.0
     n = 0
     start = time.time()
-    for step, (feats, labels) in enumerate(run.data.batches(epoch)):
+    batches = progress(run.data.batches(epoch), total=steps, desc=f"epoch {epoch + 1}",
+                       unit="batch", disable=None if show_progress else True)
+    for step, (feats, labels) in enumerate(batches):
         if run.margin_scheduler is not None:
             run.margin_scheduler.step(epoch + step / steps)
         feats, labels = feats.to(run.device, non_blocking=True), labels.to(run.device)
@@ -221,11 +229,7 @@ def train_one_epoch(run: Run, epoch: int, progress_bar: bool = False) -> Dict[st
                 f"{(time.time() - start) / n:.3f}s/step"
             )
             log.info(msg)
-            if progress_bar:
-                sys.stderr.write("\r" + msg)
-                sys.stderr.flush()
-    if progress_bar:
-        sys.stderr.write("\n")
+    batches.close()
     loss, acc = _reduce_mean([tot_loss / max(n, 1), tot_acc / max(n, 1)], run)
     return {"loss": loss, "accuracy": acc, "seconds": time.time() - start}
 
@@ -330,9 +334,9 @@ def train(cfg: Mapping[str, Any], exp_dir: Path, data: Optional[TrainData] = Non
             from torch.utils.tensorboard import SummaryWriter
 
             writer = SummaryWriter(str(exp_dir / "tensorboard"))
-    interactive = rank == 0 and sys.stderr.isatty()
+    show_progress = rank == 0
     for epoch in range(start_epoch, int(tc["epochs"])):
-        stats = {"epoch": epoch + 1, "train": train_one_epoch(run, epoch, interactive)}
+        stats = {"epoch": epoch + 1, "train": train_one_epoch(run, epoch, show_progress)}
         stats["valid"] = validate(run)
         eer_every = int(tc["eer_every"])
         if eer_every and (epoch + 1) % eer_every == 0 and tc["eer_trials"]:

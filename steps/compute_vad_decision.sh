@@ -71,5 +71,7 @@ if [ "$got" -ne "$num_utts" ]; then
   exit 1
 fi
 mv "$data/.vad.scp.tmp" "$data/vad.scp"
+# the VAD options travel with the data dir (into the egs' and the model's front end)
+mkdir -p "$data/conf" && cp "$vad_config" "$data/conf/.vad.conf.tmp" && mv "$data/conf/.vad.conf.tmp" "$data/conf/vad.conf"
 write_stamp "$stamp" "$(input_signature)"
 log "done: vad.scp for $got utterances of $data ($(( $(date +%s) - start )) s)"

@@ -320,7 +320,7 @@ def egs_frontend(data_dir, opts: EgsOptions):
     try:
         data_dir_features(data_dir)
     except FrontendError:
-        if any((Path(data_dir) / "conf").glob("*.conf")):
+        if any(p.name != "vad.conf" for p in (Path(data_dir) / "conf").glob("*.conf")):
             raise
         return Frontend("", (), opts.use_vad, (), cmn, window)
     return Frontend.from_data_dir(data_dir, opts.use_vad, cmn, window)

@@ -72,6 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     import torch
 
     from Process_Data.features.frontend import FrontendError
+    from Process_Data.progress import progress
     from TrainAndTest.checkpoint import load_model
     from TrainAndTest.embeddings import embed_utterance
 
@@ -96,7 +97,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     n = 0
     try:
         with kaldiio.WriteHelper(args.wspecifier) as writer:
-            for utt, feats in kaldiio.load_scp_sequential(args.feats_scp):
+            with open(args.feats_scp) as f:
+                total = sum(1 for line in f if line.strip())
+            for utt, feats in progress(kaldiio.load_scp_sequential(args.feats_scp), total=total,
+                                       desc=prog, unit="utt"):
                 if feats.shape[1] != trained.feat_dim:
                     raise FrontendError(
                         f"{args.feats_scp}: '{utt}' has {feats.shape[1]}-dim features but the "
