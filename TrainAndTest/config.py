@@ -173,6 +173,7 @@ def resolve_config(cfg: Mapping[str, Any], overrides: Sequence[str] = (), where:
     for name in ("model", "loss", "optimizer"):
         if name in over and f"{name}_conf" not in over and over[name] != cfg.get(name):
             resolved[f"{name}_conf"] = {}
+    _check_components(resolved, where)
     from TrainAndTest.data import check_data_conf, data_conf_keys
 
     if "data" in over and over["data"] != cfg.get("data", DEFAULTS["data"]):
@@ -196,6 +197,26 @@ def resolve_config(cfg: Mapping[str, Any], overrides: Sequence[str] = (), where:
         except FrontendError as e:
             raise ConfigError(f"{where}{e}") from None
     return resolved
+
+
+def _check_components(cfg: Mapping[str, Any], where: str) -> None:
+    """Model, loss and optimizer names and their ``*_conf`` keys, checked against the
+    registries before anything is built (a misspelt key is a one-line ConfigError)."""
+    from TrainAndTest.losses import LOSSES
+    from TrainAndTest.models import MODELS
+    from TrainAndTest.optim import OPTIMIZERS
+
+    for name, registry, positional in (("model", MODELS, 0), ("loss", LOSSES, 0),
+                                       ("optimizer", OPTIMIZERS, 1)):
+        conf = cfg.get(f"{name}_conf") or {}
+        if not isinstance(conf, Mapping):
+            raise ConfigError(f"{where}'{name}_conf' must be a mapping, got {conf!r}")
+        try:
+            registry.check_kwargs(cfg[name], conf, positional=positional)
+        except KeyError as e:
+            raise ConfigError(f"{where}{name}: {str(e).strip(chr(34))}") from None
+        except ValueError as e:
+            raise ConfigError(f"{where}{e}") from None
 
 
 def load_config(path: str, overrides: Sequence[str] = ()) -> Dict[str, Any]:

@@ -54,3 +54,16 @@ def test_dry_run_of_every_metric_loss(loss, repo, recipe_env):
         env=recipe_env, capture_output=True, text=True, cwd=repo)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("dry run ok: xvector_tdnn") and f"+ {loss}," in proc.stdout
+
+
+@pytest.mark.parametrize("section,key,kind", [("model_conf", "chanels", "model 'xvector_tdnn'"),
+                                              ("loss_conf", "marg", "loss 'aam_softmax'"),
+                                              ("optimizer_conf", "lrr", "optimizer 'adam'")])
+def test_misspelt_component_key_is_a_one_line_config_error(section, key, kind):
+    with pytest.raises(ConfigError) as err:
+        resolve_config({"model": "xvector_tdnn", section: {key: 1}}, where="x.yaml: ")
+    msg = str(err.value)
+    assert msg.startswith(f"x.yaml: unknown {section} key '{key}' for {kind}; valid keys: ")
+    assert "\n" not in msg
+    with pytest.raises(ConfigError, match="x.yaml: model: unknown model 'xvec'; valid names: "):
+        resolve_config({"model": "xvec"}, where="x.yaml: ")
