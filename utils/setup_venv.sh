@@ -2,7 +2,7 @@
 # Creates (once) the project-local virtualenv .venv and installs the recipe into it.
 # Idempotent: a rerun with nothing changed returns in well under a second.
 #
-# Usage: utils/setup_venv.sh [--with-test] [--with-bench]
+# Usage: utils/setup_venv.sh [--with-test] [--with-bench] [--with-export]
 #   TORCH_SPEC  pip requirement for torch (default torch==2.13.0; a CPU wheel on
 #               machines that have it on local disk, the normal CUDA build from PyPI
 #               elsewhere). Example: TORCH_SPEC='torch==2.5.1' utils/setup_venv.sh
@@ -14,7 +14,8 @@ for arg in "$@"; do
   case "$arg" in
     --with-test) extras="${extras:+$extras,}test" ;;
     --with-bench) extras="${extras:+$extras,}bench" ;;
-    *) echo "$0: unknown option '$arg' (valid: --with-test --with-bench)" >&2; exit 1 ;;
+    --with-export) extras="${extras:+$extras,}export" ;;
+    *) echo "$0: unknown option '$arg' (valid: --with-test --with-bench --with-export)" >&2; exit 1 ;;
   esac
 done
 
