@@ -78,7 +78,8 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
     out = tmp_path / "run"
     text = _ok(run_recipe(out, *TINY_DEMO, *FAST, "--augment", "online", "--musan-root",
                           str(musan), "--rirs-root", str(rirs), "--min-frames", "60",
-                          "--max-frames", "120", "--num-repeats", "1"))
+                          "--max-frames", "120", "--num-repeats", "1", "--feat-type", "mfcc",
+                          "--cmn-window", "0"))
     model = out / "exp" / "demo"
     chain = (model / "augment.yaml").read_text()
     assert "${" not in chain and f"{out / 'data'}/musan_noise" in chain
@@ -88,11 +89,11 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
     assert cfg["data"] == "onthefly"
     dc = cfg["data_conf"]
     assert (dc["min_frames"], dc["max_frames"], dc["num_repeats"]) == (60, 120, 1)
-    fe = cfg["frontend"]
-    assert fe["feature"] == "fbank" and "--num-mel-bins=80" in fe["feature_args"]
-    assert (fe["cmn"], fe["cmn_window"], fe["vad"]) == ("sliding", 300, False)
+    fe = cfg["frontend"]  # stage 1's feature config, not the trainer's default fbank
+    assert fe["feature"] == "mfcc" and "--num-ceps=30" in fe["feature_args"]
+    assert (fe["cmn"], fe["vad"]) == ("none", False)
     results = (model / "RESULTS.md").read_text()
-    assert "- front end: fbank " in results and "--num-mel-bins=80" in results
+    assert "- front end: mfcc " in results and "--num-ceps=30" in results
     assert {s for s, t, _ in _rows(results) if t == "demo_test/trials"} >= {"cosine", "plda"}
     assert "Done in" in text
 
