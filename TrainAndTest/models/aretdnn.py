@@ -13,8 +13,8 @@ from typing import Any, Dict, Optional, Sequence
 import torch
 from torch import nn
 
-from TrainAndTest.models.base import MODELS, SpeakerModel, build_pooling, pool_outputs
-from TrainAndTest.models.layers import TdnnLayer, frames_to_channels_first
+from TrainAndTest.models.base import MODELS, FramePoolModel
+from TrainAndTest.models.layers import TdnnLayer
 
 
 class AggregatedResidualBlock(nn.Module):
@@ -52,7 +52,7 @@ class AggregatedResidualBlock(nn.Module):
 
 
 @MODELS.register("aretdnn")
-class Aretdnn(SpeakerModel):
+class Aretdnn(FramePoolModel):
     """ARET embedding extractor.
 
     Args:
@@ -96,13 +96,4 @@ class Aretdnn(SpeakerModel):
             for d in block_dilations
         ]
         layers.append(TdnnLayer(channels, stats_channels))
-        self.frame_layers = nn.Sequential(*layers)
-        self.pooling = build_pooling(pooling, stats_channels, pooling_conf)
-        self.embedding = nn.Linear(self.pooling.out_dim, embed_dim)
-
-    def _forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        out: Dict[str, torch.Tensor] = {}
-        frames = self.frame_layers(frames_to_channels_first(x))
-        out["frame_features"] = frames
-        out["embedding"] = self.embedding(pool_outputs(self.pooling, frames, out))
-        return out
+        self.set_head(nn.Sequential(*layers), stats_channels, pooling, pooling_conf)

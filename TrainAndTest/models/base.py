@@ -152,6 +152,43 @@ def pool_outputs(
     return pooled
 
 
+class FramePoolModel(SpeakerModel):
+    """A stack of frame layers, pooling, then one affine embedding layer (x-vector family).
+
+    Subclasses build ``frame_layers`` ([B, F, T] -> [B, stats_channels, T]) and call
+    :meth:`set_head`; outputs are ``frame_features``, ``pool`` (and ``attention``) and
+    ``embedding``.
+    """
+
+    def set_head(self, frame_layers: nn.Module, stats_channels: int, pooling: str,
+                 pooling_conf: Optional[Dict[str, Any]]) -> None:
+        """Attach ``frame_layers`` and the pooling + embedding layers after them."""
+        self.frame_layers = frame_layers
+        self.pooling = build_pooling(pooling, stats_channels, pooling_conf)
+        self.embedding = nn.Linear(self.pooling.out_dim, self.embed_dim)
+
+    def _forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        out: Dict[str, torch.Tensor] = {}
+        frames = self.frame_layers(x.transpose(1, 2).contiguous())
+        out["frame_features"] = frames
+        out["embedding"] = self.embedding(pool_outputs(self.pooling, frames, out))
+        return out
+
+
+def set_attentive_head(model: SpeakerModel, in_channels: int, pooling: str,
+                       pooling_conf: Optional[Dict[str, Any]], attention_channels: int) -> None:
+    """ECAPA-style head on ``model``: pooling (attentive ones get ``attention_channels``),
+    ``pool_bn``, and ``embedding`` (affine + batch norm)."""
+    conf = dict(pooling_conf or {})
+    if pooling in ("asp", "sap", "mhasp"):
+        conf.setdefault("attention_dim", attention_channels)
+    model.pooling = build_pooling(pooling, in_channels, conf)
+    model.pool_bn = nn.BatchNorm1d(model.pooling.out_dim)
+    model.embedding = nn.Sequential(
+        nn.Linear(model.pooling.out_dim, model.embed_dim), nn.BatchNorm1d(model.embed_dim)
+    )
+
+
 def register_preset(name: str, cls: type, cls_name: str, doc: str, **defaults: Any) -> type:
     """Register a subclass of ``cls`` named ``cls_name`` whose constructor defaults are
     ``defaults``.

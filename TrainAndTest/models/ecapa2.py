@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional, Sequence
 import torch
 from torch import nn
 
-from TrainAndTest.models.base import MODELS, SpeakerModel, build_pooling, pool_outputs
+from TrainAndTest.models.base import MODELS, SpeakerModel, pool_outputs, set_attentive_head
 from TrainAndTest.models.ecapa_tdnn import SeRes2NetBlock
 from TrainAndTest.models.layers import TdnnLayer, frames_to_image
 
@@ -152,14 +152,7 @@ class Ecapa2(SpeakerModel):
             SeRes2NetBlock(channels, 3, int(d), scale, se_channels) for d in dilations
         )
         self.aggregate = TdnnLayer(channels * len(self.global_blocks), mfa_channels)
-        conf = dict(pooling_conf or {})
-        if pooling in ("asp", "sap", "mhasp"):
-            conf.setdefault("attention_dim", attention_channels)
-        self.pooling = build_pooling(pooling, mfa_channels, conf)
-        self.pool_bn = nn.BatchNorm1d(self.pooling.out_dim)
-        self.embedding = nn.Sequential(
-            nn.Linear(self.pooling.out_dim, embed_dim), nn.BatchNorm1d(embed_dim)
-        )
+        set_attentive_head(self, mfa_channels, pooling, pooling_conf, attention_channels)
 
     def _forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         out: Dict[str, torch.Tensor] = {}

@@ -19,9 +19,9 @@ from torch import nn
 from TrainAndTest.models.base import (
     MODELS,
     SpeakerModel,
-    build_pooling,
     pool_outputs,
     register_preset,
+    set_attentive_head,
 )
 from TrainAndTest.models.layers import SqueezeExcitation1d, TdnnLayer, frames_to_channels_first
 
@@ -143,14 +143,7 @@ class EcapaTdnn(SpeakerModel):
             SeRes2NetBlock(channels, 3, int(d), scale, se_channels) for d in dilations
         )
         self.aggregate = TdnnLayer(channels * len(self.blocks), mfa_channels)
-        conf = dict(pooling_conf or {})
-        if pooling in ("asp", "sap", "mhasp"):
-            conf.setdefault("attention_dim", attention_channels)
-        self.pooling = build_pooling(pooling, mfa_channels, conf)
-        self.pool_bn = nn.BatchNorm1d(self.pooling.out_dim)
-        self.embedding = nn.Sequential(
-            nn.Linear(self.pooling.out_dim, embed_dim), nn.BatchNorm1d(embed_dim)
-        )
+        set_attentive_head(self, mfa_channels, pooling, pooling_conf, attention_channels)
 
     def _forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         out: Dict[str, torch.Tensor] = {}

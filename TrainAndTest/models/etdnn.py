@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-import torch
 from torch import nn
 
-from TrainAndTest.models.base import MODELS, SpeakerModel, build_pooling, pool_outputs
-from TrainAndTest.models.layers import TdnnLayer, frames_to_channels_first
+from TrainAndTest.models.base import MODELS, FramePoolModel
+from TrainAndTest.models.layers import TdnnLayer
 
 
 @MODELS.register("etdnn")
-class Etdnn(SpeakerModel):
+class Etdnn(FramePoolModel):
     """E-TDNN embedding extractor.
 
     Args:
@@ -30,6 +29,7 @@ class Etdnn(SpeakerModel):
         freq_weights: optional fixed input weights [feat_dim].
 
     Example:
+        >>> import torch
         >>> m = Etdnn(feat_dim=20, embed_dim=8, channels=16, stats_channels=24)
         >>> m(torch.randn(2, 40, 20)).shape
         torch.Size([2, 8])
@@ -57,13 +57,4 @@ class Etdnn(SpeakerModel):
             layers.append(TdnnLayer(in_dim, channels, kernel, dilation))
             in_dim = channels
         layers.append(TdnnLayer(channels, stats_channels))
-        self.frame_layers = nn.Sequential(*layers)
-        self.pooling = build_pooling(pooling, stats_channels, pooling_conf)
-        self.embedding = nn.Linear(self.pooling.out_dim, embed_dim)
-
-    def _forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        out: Dict[str, torch.Tensor] = {}
-        frames = self.frame_layers(frames_to_channels_first(x))
-        out["frame_features"] = frames
-        out["embedding"] = self.embedding(pool_outputs(self.pooling, frames, out))
-        return out
+        self.set_head(nn.Sequential(*layers), stats_channels, pooling, pooling_conf)

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-import torch
 from torch import nn
 
-from TrainAndTest.models.base import MODELS, SpeakerModel, build_pooling, pool_outputs
-from TrainAndTest.models.layers import TdnnLayer, frames_to_channels_first
+from TrainAndTest.models.base import MODELS, FramePoolModel
+from TrainAndTest.models.layers import TdnnLayer
 
 
 @MODELS.register("xvector_tdnn")
-class XVectorTdnn(SpeakerModel):
+class XVectorTdnn(FramePoolModel):
     """x-vector extractor.
 
     Args:
@@ -32,6 +31,7 @@ class XVectorTdnn(SpeakerModel):
         freq_weights: optional fixed input weights [feat_dim].
 
     Example:
+        >>> import torch
         >>> m = XVectorTdnn(feat_dim=30, embed_dim=8, channels=16, stats_channels=24)
         >>> m(torch.randn(2, 40, 30)).shape
         torch.Size([2, 8])
@@ -53,18 +53,12 @@ class XVectorTdnn(SpeakerModel):
     ):
         super().__init__(feat_dim, embed_dim, freq_weights)
         dims = [feat_dim, channels, channels, channels, channels, stats_channels]
-        self.frame_layers = nn.Sequential(
-            *[
-                TdnnLayer(dims[i], dims[i + 1], kernel, dilation)
-                for i, (kernel, dilation) in enumerate(self.layer_contexts)
-            ]
+        self.set_head(
+            nn.Sequential(
+                *[
+                    TdnnLayer(dims[i], dims[i + 1], kernel, dilation)
+                    for i, (kernel, dilation) in enumerate(self.layer_contexts)
+                ]
+            ),
+            stats_channels, pooling, pooling_conf,
         )
-        self.pooling = build_pooling(pooling, stats_channels, pooling_conf)
-        self.embedding = nn.Linear(self.pooling.out_dim, embed_dim)
-
-    def _forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        out: Dict[str, torch.Tensor] = {}
-        frames = self.frame_layers(frames_to_channels_first(x))
-        out["frame_features"] = frames
-        out["embedding"] = self.embedding(pool_outputs(self.pooling, frames, out))
-        return out
