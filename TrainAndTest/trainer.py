@@ -106,6 +106,10 @@ def build(cfg: Mapping[str, Any], rank: int = 0, world: int = 1, device=None) ->
                             frontend=cfg.get("frontend"))
     model = build_model(cfg, data.feat_dim)
     loss = build_loss(cfg, int(model.embed_dim), data.num_classes)
+    grouped = getattr(data, "batch_utts_per_speaker", 0) or getattr(data, "group", 0)
+    if getattr(loss, "batch_layout", "labels") != "labels" and not grouped:
+        raise ValueError(f"loss '{cfg['loss']}' needs speaker-balanced batches: set "
+                         "data_conf.batch_utts_per_speaker (M >= 2 utterances per speaker)")
     net = ModelWithLoss(model, loss).to(device)
     if tc["init_checkpoint"]:
         state = torch.load(tc["init_checkpoint"], map_location="cpu", weights_only=False)

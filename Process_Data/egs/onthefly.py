@@ -60,6 +60,8 @@ class OnTheFlyDataset(IterableDataset):
         min_frames, max_frames: chunk length range.
         num_repeats: passes over the utterances per epoch.
         chain: ``augment.chain.Chain`` (None: no augmentation).
+        batch_utts_per_speaker: M > 0 gives speaker-balanced batches of B/M speakers x M
+            different utterances (:mod:`Process_Data.egs.balanced`), for metric losses.
         frontend: the :class:`~Process_Data.features.frontend.Frontend` (features for
             ``source="wav"``, VAD and CMN for both); None: no VAD, no CMN, and for wav
             80-dim fbank at 16 kHz.
@@ -78,6 +80,7 @@ class OnTheFlyDataset(IterableDataset):
         num_repeats: int = 1,
         chain=None,
         frontend=None,
+        batch_utts_per_speaker: int = 0,
     ):
         super().__init__()
         if source not in ("feats", "wav"):
@@ -103,6 +106,10 @@ class OnTheFlyDataset(IterableDataset):
         self.rank, self.world_size = int(rank), int(world_size)
         self.min_frames, self.max_frames = int(min_frames), int(max_frames)
         self.num_repeats = int(num_repeats)
+        self.per_speaker = int(batch_utts_per_speaker)
+        if self.per_speaker and chain is not None and chain.speed and chain.speed.as_new_speakers:
+            raise EgsError("speaker-balanced batches (batch_utts_per_speaker) cannot be combined "
+                           "with speed perturbation as new speakers (labels change per item)")
         self.sample_rate = frontend.sample_rate
         self.utts = dd.utts
         speakers = dd.speakers
@@ -135,9 +142,19 @@ class OnTheFlyDataset(IterableDataset):
         per_worker = n // G
         return order[g::G][:per_worker].tolist(), per_worker
 
+    def _balanced_plan(self) -> List[List[int]]:
+        from Process_Data.egs.balanced import balanced_batches
+
+        items = list(range(len(self.utts))) * self.num_repeats
+        plan = balanced_batches([self.labels[i] for i in items], [self.utts[i] for i in items],
+                                self.batch_size, self.per_speaker, self.seed, self.epoch)
+        return [[items[k] for k in batch] for batch in plan]
+
     def num_batches(self, num_workers: int = 0) -> int:
         """Batches this rank yields per epoch with ``num_workers`` workers."""
         nw = max(1, num_workers)
+        if self.per_speaker:
+            return nw * (len(self._balanced_plan()) // (self.world_size * nw))
         per_worker = len(self.utts) * self.num_repeats // (self.world_size * nw)
         return nw * (per_worker // self.batch_size)
 
@@ -189,12 +206,19 @@ class OnTheFlyDataset(IterableDataset):
 
     def __iter__(self) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
         g, G = worker_shard(self.rank, self.world_size)
-        order, _ = self._order(g, G)
+        if self.per_speaker:  # N speakers x M utterances, speaker-major
+            from Process_Data.egs.balanced import shard
+
+            batches = shard(self._balanced_plan(), g, G)
+        else:
+            order, _ = self._order(g, G)
+            batches = [order[b * self.batch_size : (b + 1) * self.batch_size]
+                       for b in range(len(order) // self.batch_size)]
         rng = np.random.default_rng([self.seed, self.epoch, g])
         chunk = self._feats_chunk if self.source == "feats" else self._wav_chunk
-        for b in range(len(order) // self.batch_size):
+        for batch in batches:
             frames = int(rng.integers(self.min_frames, self.max_frames + 1))
-            items = [chunk(i, frames, rng) for i in order[b * self.batch_size : (b + 1) * self.batch_size]]
+            items = [chunk(i, frames, rng) for i in batch]
             feats = np.stack([x for x, _ in items]).astype(np.float32, copy=False)
             labels = np.array([lab for _, lab in items], dtype=np.int64)
             yield torch.from_numpy(feats), torch.from_numpy(labels)

@@ -65,6 +65,7 @@ class EgsData(_LoaderData):
         shuffle_buffer: int = 2000,
         augment: Any = None,
         frontend: Optional[Mapping[str, Any]] = None,
+        batch_utts_per_speaker: int = 0,
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -83,15 +84,17 @@ class EgsData(_LoaderData):
                                             f"{egs_dir}/info/frontend.yaml")
 
         chain = _chain(augment)
-        self.train_set = EgsDataset(
-            egs_dir,
-            self.per_rank,
-            self.seed,
-            self.rank,
-            self.world_size,
-            shuffle_buffer=shuffle_buffer,
-            feats_chain=chain,
-        )
+        self.batch_utts_per_speaker = int(batch_utts_per_speaker)
+        if self.batch_utts_per_speaker:  # metric losses: N speakers x M egs per batch
+            from Process_Data.egs.balanced import BalancedEgsDataset
+
+            self.train_set = BalancedEgsDataset(
+                egs_dir, self.per_rank, self.seed, self.rank, self.world_size,
+                self.batch_utts_per_speaker, feats_chain=chain)
+        else:
+            self.train_set = EgsDataset(egs_dir, self.per_rank, self.seed, self.rank,
+                                        self.world_size, shuffle_buffer=shuffle_buffer,
+                                        feats_chain=chain)
         try:
             self.valid_set = EgsDataset(
                 egs_dir, self.per_rank, self.seed, self.rank, self.world_size, subset="valid"
@@ -114,6 +117,7 @@ class OnTheFlyData(_LoaderData):
         augment: Any = None,
         num_repeats: int = 1,
         frontend: Optional[Mapping[str, Any]] = None,
+        batch_utts_per_speaker: int = 0,
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -140,5 +144,7 @@ class OnTheFlyData(_LoaderData):
             num_repeats=num_repeats,
             chain=_chain(augment),
             frontend=self.frontend,
+            batch_utts_per_speaker=batch_utts_per_speaker,
         )
+        self.batch_utts_per_speaker = int(batch_utts_per_speaker)
         self.num_classes, self.feat_dim = self.train_set.num_classes, self.train_set.feat_dim
