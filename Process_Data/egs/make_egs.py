@@ -355,7 +355,10 @@ def write_archive(data_dir, ranges, out_prefix, opts: EgsOptions) -> int:
     for i, (_, u, _, _, _) in enumerate(chunks):
         by_utt[u].append(i)
     mats: List = [None] * len(chunks)
-    for u in sorted(by_utt, key=kaldi_sort_key):
+    from Process_Data.progress import progress
+
+    for u in progress(sorted(by_utt, key=kaldi_sort_key), desc=f"write_archive {Path(ranges).name}",
+                      unit="utt"):
         if u not in feats_scp:
             raise EgsError(f"{ranges}: utterance '{u}' is not in {data_dir}/feats.scp")
         vad = kaldiio.load_mat(vad_scp[u]) if vad_scp is not None else None
