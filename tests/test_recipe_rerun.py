@@ -175,7 +175,10 @@ def test_c_killed_in_stages_1_and_3_then_resumed_matches_an_uninterrupted_run(
     ref, _ = first_run
     out = tmp_path / "killed"
     _run_and_kill(out, "exp/make_fbank/*/make_fbank_*.log", "--stop-stage", "5")
+    assert not (out / "data" / "demo_test" / "feats.scp").exists()  # killed in stage 1
     _run_and_kill(out, f"exp/{EGS}/log/write.*.log", "--stage", "1", "--stop-stage", "5")
+    assert not (out / "exp" / EGS / ".egs.done").exists()  # killed in stage 3
+    assert not (out / "exp" / "demo" / "final.pt").exists()
     _run(out, "--stage", "3", "--stop-stage", "5")
     for s in SETS:
         _same_matrices(ref / "data" / s / "feats.scp", out / "data" / s / "feats.scp")
