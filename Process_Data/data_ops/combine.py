@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import shutil
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -26,6 +27,7 @@ from Process_Data.data_dir import (
     write_kv,
 )
 from Process_Data.data_ops.staging import (
+    carry_conf,
     carry_files,
     check_distinct,
     load_valid,
@@ -112,5 +114,7 @@ def combine_data_dirs(
         for name, table in extra.items():
             write_kv(tmp / name, table)
         carry_files(paths[0], tmp)
+        if not carry_conf(paths, tmp) and (tmp / "conf").is_dir():
+            shutil.rmtree(tmp / "conf")  # the sources' feature options differ
     return out, notes
 

@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from Process_Data.data_dir import (
     DataDir,
@@ -63,9 +63,27 @@ def load_valid(path: PathLike, check_audio: bool = False) -> DataDir:
 
 
 def carry_files(src: Path, dest: Path) -> None:
+    """Copy the per-set files (``CARRIED_FILES``) and the feature options in ``conf/``."""
     for name in CARRIED_FILES:
         if (src / name).is_file():
             shutil.copy2(src / name, dest / name)
+    carry_conf([src], dest)
+
+
+def carry_conf(sources: Sequence[Path], dest: Path) -> bool:
+    """Copy ``conf/`` (the feature and VAD options the feature steps record, which the egs'
+    front end reads) when every source has one with the same files and contents; a mix of
+    feature options is not carried. Returns whether it was copied."""
+    confs = [Path(s) / "conf" for s in sources]
+    if not all(c.is_dir() for c in confs):
+        return False
+    files = [{p.name: p.read_bytes() for p in sorted(c.iterdir()) if p.is_file()} for c in confs]
+    if not files[0] or any(f != files[0] for f in files[1:]):
+        return False
+    (dest / "conf").mkdir(exist_ok=True)
+    for name, data in files[0].items():
+        (dest / "conf" / name).write_bytes(data)
+    return True
 
 
 def save_checked(dd: DataDir, dest: Path, src: Optional[Path] = None) -> DataDir:

@@ -322,6 +322,11 @@ def egs_frontend(data_dir, opts: EgsOptions):
     except FrontendError:
         if any(p.name != "vad.conf" for p in (Path(data_dir) / "conf").glob("*.conf")):
             raise
+        import sys
+
+        print(f"make_egs: WARNING: {data_dir}/conf has no feature options (steps/make_<type>.sh "
+              "writes them): the front end, and so the model, will not know how its features "
+              "were made and cannot embed audio", file=sys.stderr)
         return Frontend("", (), opts.use_vad, (), cmn, window)
     return Frontend.from_data_dir(data_dir, opts.use_vad, cmn, window)
 

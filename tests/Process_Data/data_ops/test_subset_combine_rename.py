@@ -63,3 +63,18 @@ def test_copy_with_prefixes_and_bad_suffix(tmp_path):
     with pytest.raises(DataDirError, match="speaker 's1-y' would not be a prefix of utterance 's1-u0'"):
         rename.copy_data_dir(d, tmp_path / "e", spk_suffix="-y")
     assert not (tmp_path / "e").exists()
+
+
+def test_feature_options_travel_only_when_every_source_agrees(tmp_path):
+    a = make_data_dir(tmp_path, "a", {"x": 1})
+    b = make_data_dir(tmp_path, "b", {"y": 1})
+    for d in (a, b):
+        (d / "conf").mkdir()
+        (d / "conf" / "fbank.conf").write_text("--num-mel-bins=80\n")
+    combine.combine_data_dirs(tmp_path / "ab", [a, b])
+    assert (tmp_path / "ab" / "conf" / "fbank.conf").read_text() == "--num-mel-bins=80\n"
+    subset.subset_data_dir(tmp_path / "ab", tmp_path / "sub", first=1)
+    assert (tmp_path / "sub" / "conf" / "fbank.conf").is_file()
+    (b / "conf" / "fbank.conf").write_text("--num-mel-bins=40\n")
+    combine.combine_data_dirs(tmp_path / "ab2", [a, b])
+    assert not (tmp_path / "ab2" / "conf").exists()  # mixed features: the egs say unknown
