@@ -2,6 +2,7 @@
 # Centre embeddings per domain: subtract, from each (length-normalised) embedding, the mean of
 # the training embeddings of its domain (<data>/utt2domain, e.g. the source corpus).
 # Output: <out-dir>/xvector.{ark,scp}, spk_xvector.{ark,scp}, num_utts.ark; log in <out-dir>/log/.
+# A rerun with the same embeddings, domains and options skips (signature in <out-dir>).
 set -euo pipefail
 
 cmd=run.pl            # job backend ($train_cmd from cmd.sh)
@@ -32,6 +33,17 @@ case $length_norm in true|false) ;; *) echo "$0: --length-norm must be true or f
 for f in "$train_data/utt2domain" "$train_dir/xvector.scp" "$data/utt2domain" "$data/spk2utt" "$dir/xvector.scp"; do
   [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
 done
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/signature.sh"
+input_signature() {
+  signature --option "length_norm=$length_norm" --table "$train_dir/xvector.scp" \
+    --table "$dir/xvector.scp" "$train_data/utt2domain" "$data/utt2domain" "$data/spk2utt"
+}
+stamp=$out/.center_embeddings.done
+if up_to_date "$stamp" "$(input_signature)" && scp_archives_exist "$out/xvector.scp" "$out/spk_xvector.scp"; then
+  log "$out is up to date (same embeddings, domains and options); skipping"
+  exit 0
+fi
+forget_stamp "$stamp"
 mkdir -p "$out/log"
 log "centring $dir per domain of $data/utt2domain (means from $train_dir) -> $out"
 $cmd "$out/log/center_embeddings.log" \
@@ -40,3 +52,4 @@ $cmd "$out/log/center_embeddings.log" \
     "$data/utt2domain" "$dir/xvector.scp" "$out" \
   || { echo "$0: centring failed; see $out/log/center_embeddings.log" >&2; tail -n 5 "$out/log/center_embeddings.log" >&2; exit 1; }
 tail -n 1 "$out/log/center_embeddings.log" >&2
+write_stamp "$stamp" "$(input_signature)"

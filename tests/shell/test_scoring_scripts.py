@@ -434,6 +434,16 @@ def test_domain_adapted_plda_and_centring(tmp_path, repo, recipe_env):
     want = xt[0] / np.linalg.norm(xt[0]) - unit.mean(axis=0)
     assert np.allclose(got[sorted(ids_t)[0]], want, atol=1e-5)
     assert (out / "spk_xvector.scp").is_file() and (out / "num_utts.ark").is_file()
+    # a rerun with the same inputs skips; other embeddings redo the work
+    mtime = (out / "xvector.scp").stat().st_mtime_ns
+    r = _run(["steps/center_embeddings.sh", "--cmd", cmd, str(train), str(tmp_path / "xv_train"),
+              str(test), str(tmp_path / "xv_test"), str(out)], repo, recipe_env)  # fmt: skip
+    assert "up to date" in r.stderr + r.stdout and (out / "xvector.scp").stat().st_mtime_ns == mtime
+    r = _run(["steps/center_embeddings.sh", "--cmd", cmd, "--length-norm", "false", str(train),
+              str(tmp_path / "xv_train"), str(test), str(tmp_path / "xv_test"), str(out)],
+             repo, recipe_env)  # fmt: skip
+    assert "up to date" not in r.stderr + r.stdout
+    assert not np.allclose(kaldiio.load_scp(str(out / "xvector.scp"))[sorted(ids_t)[0]], want)
 
 
 def test_fuse_scores(tmp_path, repo, recipe_env):
