@@ -111,3 +111,43 @@ def test_typo_in_corpus_path_fails_in_stage_0(tmp_path):
     assert proc.returncode != 0
     assert "no_such_root' does not exist" in proc.stderr
     assert not (tmp_path / "exp" / "egs").exists()
+
+
+def test_extraction_takes_the_front_end_from_the_model(tiny_run, tmp_path):
+    """Stage 5 passed no front-end option: its embeddings equal an explicit call with the
+    recipe's CMN/VAD settings (sliding 300, no VAD), and a contradicting option or a data dir
+    with other features is refused naming both values."""
+    import shutil
+    import sys
+
+    import kaldiio
+    import numpy as np
+
+    repo, env, out, _ = tiny_run
+    model, test = out / "exp" / "demo", out / "data" / "demo_test"
+    fe = __import__("torch").load(model / "final.pt", weights_only=False)["frontend"]
+    assert (fe["feature"], fe["cmn"], fe["cmn_window"], fe["vad"]) == ("fbank", "sliding", 300, False)
+
+    def extract(data, *opts):
+        spec = f"ark,scp:{tmp_path}/x.ark,{tmp_path}/x.scp"
+        return subprocess.run([sys.executable, "-m", "TrainAndTest.bin.extract_embeddings",
+                               "--model", str(model), "--feats-scp", str(data / "feats.scp"),
+                               "--data-dir", str(data), *opts, spec],
+                              cwd=repo, env=env, capture_output=True, text=True)
+
+    proc = extract(test, "--cmn-window", "300", "--use-vad", "false")
+    assert proc.returncode == 0, proc.stderr
+    explicit = dict(kaldiio.load_scp(f"{tmp_path}/x.scp"))
+    stage5 = dict(kaldiio.load_scp(str(model / "xvectors_demo_test" / "xvector.scp")))
+    assert sorted(explicit) == sorted(stage5)
+    assert max(float(np.abs(explicit[u] - stage5[u]).max()) for u in stage5) < 1e-5
+    proc = extract(test, "--cmn-window", "0")
+    assert proc.returncode == 1
+    assert "--cmn-window 0 contradicts the model, which was trained with cmn sliding (window 300)" \
+        in proc.stderr
+    other = tmp_path / "mfcc_test"
+    shutil.copytree(test, other)
+    shutil.move(other / "conf" / "fbank.conf", other / "conf" / "mfcc.conf")
+    proc = extract(other)
+    assert proc.returncode == 1
+    assert "feature is 'mfcc' there but 'fbank' in the model" in proc.stderr
