@@ -33,6 +33,11 @@ train_overrides=""       # extra trainer options, e.g. "--train_conf.epochs 2"
 min_frames=100           # training chunk lengths (frames); utterances shorter than min_frames are dropped
 max_frames=200
 num_repeats=2            # passes over the training data (egs, or per epoch with --augment online)
+lm_finetune=false        # large-margin fine-tuning of the trained model into exp/<name>_lm (scored too)
+lm_frames=300            # its egs: chunks of this many frames (shorter utterances are left out)
+lm_margin=0.5            # its AAM margin (the config's loss needs a margin)
+lm_lr=1.0e-5             # its learning rate (constant schedule)
+lm_epochs=3              # its epochs
 plda_lda_dim=0           # LDA dimension before PLDA (0: none)
 domain_weight=3          # plda_adapt: the trial list's domain counts this often in PLDA training
 nj=4                     # parallel jobs
@@ -57,6 +62,9 @@ Options (defaults at the top of $0):
   --speed-perturb <bool>     0.9x/1.1x speed copies as new training speakers (default false)
   --min-frames N --max-frames M --num-repeats R   training chunks (egs and --augment online)
   --train-config <yaml>      conf/train/*.yaml;  --train-overrides \"--key.sub value ...\"
+  --lm-finetune <bool>       also large-margin fine-tune the model into exp/<name>_lm (stage 3
+                             long egs, stage 4 training from final.pt; stages 5-7 score both);
+                             --lm-frames --lm-margin --lm-lr --lm-epochs
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
 . "$(dirname "${BASH_SOURCE[0]}")/utils/log.sh"
@@ -149,12 +157,16 @@ extra_family() {  # "sitw_eval" -> "sitw eval"; unknown names are errors
 die() { echo "$0: $*" >&2; exit 1; }
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 for opt in stage stop_stage nj gpus cmn_window min_frames max_frames num_repeats plda_lda_dim \
-    domain_weight demo_speakers demo_utts demo_test_speakers; do
+    domain_weight demo_speakers demo_utts demo_test_speakers lm_frames lm_epochs; do
   is_uint "${!opt}" || die "--${opt//_/-} must be a non-negative integer, got '${!opt}'"
 done
 [ "$nj" -ge 1 ] || die "--nj must be at least 1"
 [ "$min_frames" -le "$max_frames" ] || die "--min-frames $min_frames is more than --max-frames $max_frames"
 [ "$num_repeats" -ge 1 ] || die "--num-repeats must be at least 1"
+case "$lm_finetune" in true|false) ;; *) die "--lm-finetune must be true or false, got '$lm_finetune'" ;; esac
+[ "$lm_frames" -ge 1 ] || die "--lm-frames must be at least 1"
+[[ "$lm_margin" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-margin must be a number, got '$lm_margin'"
+[[ "$lm_lr" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-lr must be a number, got '$lm_lr'"
 case "$corpus" in
   demo|voxceleb|cnceleb|voxceleb-layout) ;;
   *) die "--corpus must be demo, voxceleb, cnceleb or voxceleb-layout, got '$corpus'" ;;
@@ -327,6 +339,11 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
     steps/make_egs.sh --cmd "$train_cmd" --min-len "$min_frames" \
       --min-frames "$min_frames" --max-frames "$max_frames" --num-repeats "$num_repeats" \
       --cmn-window "$cmn_window" --use-vad "$use_vad" "$data/$egs_train_set" "$egs"
+    if $lm_finetune; then  # long fixed-length chunks for large-margin fine-tuning
+      steps/make_egs.sh --cmd "$train_cmd" --min-len "$lm_frames" \
+        --min-frames "$lm_frames" --max-frames "$lm_frames" --num-repeats "$num_repeats" \
+        --cmn-window "$cmn_window" --use-vad "$use_vad" "$data/$egs_train_set" "${egs}_lm"
+    fi
   fi
   stage_done 3
 fi
@@ -351,18 +368,37 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   # shellcheck disable=SC2086
   steps/train.sh --cmd "$cuda_cmd" --gpus "$gpus" "$train_config" "$expdir" \
     "${data_opts[@]}" $train_overrides
+  if $lm_finetune; then
+    log "large-margin fine-tuning: $expdir/final.pt -> ${expdir}_lm/final.pt ($lm_frames-frame chunks, margin $lm_margin, lr $lm_lr, $lm_epochs epochs)"
+    lm_data=(--data egs --data_conf.egs_dir "${egs}_lm")
+    if [ "$augment" = online ]; then
+      lm_data=("${data_opts[@]}" --data_conf.min_frames "$lm_frames" --data_conf.max_frames "$lm_frames")
+    fi
+    # shellcheck disable=SC2086
+    steps/train.sh --cmd "$cuda_cmd" --gpus "$gpus" "$train_config" "${expdir}_lm" \
+      "${lm_data[@]}" $train_overrides --train_conf.init_checkpoint "$expdir/final.pt" \
+      --loss_conf.margin "$lm_margin" --margin_scheduler null --optimizer_conf.lr "$lm_lr" \
+      --scheduler constant --train_conf.epochs "$lm_epochs"
+  fi
   stage_done 4
 fi
 
+# the experiments scored: the trained model [and its large-margin fine-tuned copy]
+exp_dirs=("$expdir")
+if $lm_finetune; then exp_dirs+=("${expdir}_lm"); fi
+
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp"
-  # the front end (features, VAD, CMN) travels inside final.pt
-  read -ra sets <<< "$train_set $eval_sets"
-  for i in "${!sets[@]}"; do
-    log "embeddings of ${sets[$i]} ($((i + 1))/${#sets[@]})"
-    steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
-      "$expdir" "$data/${sets[$i]}" "$expdir/xvectors_${sets[$i]}"
+  for expdir in "${exp_dirs[@]}"; do
+    # the front end (features, VAD, CMN) travels inside final.pt
+    read -ra sets <<< "$train_set $eval_sets"
+    for i in "${!sets[@]}"; do
+      log "embeddings of ${sets[$i]} ($((i + 1))/${#sets[@]})"
+      steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
+        "$expdir" "$data/${sets[$i]}" "$expdir/xvectors_${sets[$i]}"
+    done
   done
+  expdir=${exp_dirs[0]}
   stage_done 5
 fi
 
@@ -405,65 +441,71 @@ systems="cosine plda cosine_asnorm"
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   log "Stage 6: scoring ($systems): trials -> $expdir/scores/"
-  mkdir -p "$expdir/scores"
-  for set in $domain_sets; do
-    steps/center_embeddings.sh --cmd "$train_cmd" "$data/$train_set" "$expdir/xvectors_$train_set" \
-      "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
-  done
-  num_lists=$(score_lists | wc -l)
-  i=0
-  score_lists | while read -r trials enrol test; do
-    i=$((i + 1))
-    log "scoring $trials ($i/$num_lists)"
-    tag=$(basename "$trials")_$test
-    steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
-      "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
-    steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-      "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" "$expdir/xvectors_$enrol" \
-      "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
-    steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
-      "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
-      "$expdir/xvectors_$train_set" "$expdir/scores/cosine_asnorm_$tag"
-    if [ -n "$domain_sets" ]; then
+  for expdir in "${exp_dirs[@]}"; do
+    mkdir -p "$expdir/scores"
+    for set in $domain_sets; do
+      steps/center_embeddings.sh --cmd "$train_cmd" "$data/$train_set" "$expdir/xvectors_$train_set" \
+        "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
+    done
+    num_lists=$(score_lists | wc -l)
+    i=0
+    score_lists | while read -r trials enrol test; do
+      i=$((i + 1))
+      log "scoring $trials ($i/$num_lists)"
+      tag=$(basename "$trials")_$test
       steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
-        "$expdir/xvectors_${enrol}_dc" "$expdir/xvectors_${test}_dc" "$expdir/scores/cosine_dc_$tag"
-      domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
-      adapt=()
-      [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$domain_weight")
+        "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
       steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-        "${adapt[@]}" "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" \
-        "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/plda_adapt_$tag"
-    fi
+        "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" "$expdir/xvectors_$enrol" \
+        "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
+      steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
+        "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
+        "$expdir/xvectors_$train_set" "$expdir/scores/cosine_asnorm_$tag"
+      if [ -n "$domain_sets" ]; then
+        steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
+          "$expdir/xvectors_${enrol}_dc" "$expdir/xvectors_${test}_dc" "$expdir/scores/cosine_dc_$tag"
+        domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
+        adapt=()
+        [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$domain_weight")
+        steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
+          "${adapt[@]}" "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" \
+          "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/plda_adapt_$tag"
+      fi
+    done
   done
+  expdir=${exp_dirs[0]}
   stage_done 6
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   log "Stage 7: report: $expdir/scores -> $expdir/RESULTS.md, DET and t-SNE plots"
-  results=$expdir/RESULTS.md
-  rm -f "$results"
-  notes=()
-  for s in ${skipped[@]+"${skipped[@]}"}; do notes+=(--note "skipped: $s"); done
-  # shellcheck disable=SC2046
-  python -m TrainAndTest.bin.provenance --config "$train_config" --exp-dir "$expdir" \
-    --train-data "$data/$egs_train_set" --overrides "$train_overrides" ${notes[@]+"${notes[@]}"} \
-    "$results" $(score_lists | cut -d' ' -f1)
-  score_lists | while read -r trials _ test; do
-    tag=$(basename "$trials")_$test
-    for system in $systems; do
-      python -m TrainAndTest.bin.compute_metrics --results "$results" --system "$system" \
-        --det "$expdir/scores/DET_${system}_$tag.png" "$trials" "$expdir/scores/${system}_$tag" \
-        > "$expdir/scores/${system}_$tag.metrics"
+  for expdir in "${exp_dirs[@]}"; do
+    results=$expdir/RESULTS.md
+    rm -f "$results"
+    notes=()
+    for s in ${skipped[@]+"${skipped[@]}"}; do notes+=(--note "skipped: $s"); done
+    # shellcheck disable=SC2046
+    python -m TrainAndTest.bin.provenance --config "$train_config" --exp-dir "$expdir" \
+      --train-data "$data/$egs_train_set" --overrides "$train_overrides" ${notes[@]+"${notes[@]}"} \
+      "$results" $(score_lists | cut -d' ' -f1)
+    score_lists | while read -r trials _ test; do
+      tag=$(basename "$trials")_$test
+      for system in $systems; do
+        python -m TrainAndTest.bin.compute_metrics --results "$results" --system "$system" \
+          --det "$expdir/scores/DET_${system}_$tag.png" "$trials" "$expdir/scores/${system}_$tag" \
+          > "$expdir/scores/${system}_$tag.metrics"
+      done
     done
+    # minivox: the mean over the per-corpus lists (trials_az, ...) of each system
+    if $list_means; then python -m TrainAndTest.bin.results_means "$results"; fi
+    first_test=${test_specs%% *}
+    first_test=${first_test%%[:?]*}
+    python -m TrainAndTest.bin.plot_tsne "$expdir/xvectors_$first_test" \
+      "$data/$first_test/utt2spk" "$expdir/tsne_$first_test.png"
+    cat "$results"
   done
-  # minivox: the mean over the per-corpus lists (trials_az, ...) of each system
-  if $list_means; then python -m TrainAndTest.bin.results_means "$results"; fi
-  first_test=${test_specs%% *}
-  first_test=${first_test%%[:?]*}
-  python -m TrainAndTest.bin.plot_tsne "$expdir/xvectors_$first_test" \
-    "$data/$first_test/utt2spk" "$expdir/tsne_$first_test.png"
+  expdir=${exp_dirs[0]}
   stage_done 7
-  cat "$results"
 fi
 
 log "Done in $(( $(date +%s) - run_start )) s; stage times in $times"

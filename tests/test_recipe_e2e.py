@@ -23,6 +23,12 @@ TINY = [
     "true",
     "--train-overrides",
     "--train_conf.epochs 1",
+    "--lm-finetune",
+    "true",
+    "--lm-frames",
+    "120",
+    "--lm-epochs",
+    "1",
 ]
 
 
@@ -151,3 +157,28 @@ def test_extraction_takes_the_front_end_from_the_model(tiny_run, tmp_path):
     proc = extract(other)
     assert proc.returncode == 1
     assert "feature is 'mfcc' there but 'fbank' in the model" in proc.stderr
+
+
+def test_large_margin_fine_tuning_is_trained_and_scored(tiny_run):
+    """--lm-finetune: 120-frame egs, a model started from final.pt with margin 0.5, constant
+    lr 1e-5 and no margin ramp, scored like the main model."""
+    import torch
+    import yaml
+
+    _, _, out, _ = tiny_run
+    exp = out / "exp"
+    assert (exp / "egs_demo_dev_sp_combined_lm" / "info" / "frames_per_eg").read_text().split() \
+        == ["120", "120"]
+    cfg = yaml.safe_load((exp / "demo_lm" / "config.yaml").read_text())
+    assert cfg["train_conf"]["init_checkpoint"] == str(exp / "demo" / "final.pt")
+    assert cfg["loss_conf"]["margin"] == 0.5 and cfg["margin_scheduler"] is None
+    assert cfg["scheduler"] == "constant" and cfg["optimizer_conf"]["lr"] == 1e-5
+    base = torch.load(exp / "demo" / "final.pt", weights_only=False)["model"]
+    tuned = torch.load(exp / "demo_lm" / "final.pt", weights_only=False)["model"]
+    diffs = [float((tuned[k].float() - base[k].float()).abs().max()) for k in base
+             if base[k].dtype.is_floating_point and "running_" not in k]  # weights, not BN stats
+    assert 0 < max(diffs) < 0.05  # started from final.pt and moved a little (lr 1e-5, 1 epoch)
+    results = (exp / "demo_lm" / "RESULTS.md").read_text()
+    eers = re.findall(r"\| (\w+) \| demo_test/trials \| ([0-9.]+) \|", results)
+    assert {s for s, _ in eers} == {"cosine", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt"}
+    assert (exp / "demo_lm" / "xvectors_demo_test" / "xvector.scp").is_file()
