@@ -5,7 +5,9 @@ Stages (``stage(x, rng) -> y``, see ``base``):
 * ``add_noise`` -- MUSAN-style noise, music and babble at SNRs (foreground/background);
 * ``reverberate`` -- RIR convolution aligned on the direct path;
 * ``speed_perturb`` -- 0.9/1.0/1.1 speed change;
-* ``spec_augment`` -- time and frequency masks on features.
+* ``spec_augment`` -- time and frequency masks on features;
+* ``telephone`` / ``device`` (``channel``) -- 8 kHz round trip with optional G.711 mu-law;
+  random gain and device-like EQ.
 
 ``chain.Chain`` builds a YAML-configured chain with probabilities (online augmentation);
 ``descriptor`` and ``offline`` make Kaldi-v2-style augmented data dirs whose ``wav.scp``
@@ -16,11 +18,12 @@ entries in-process.
 Example:
     >>> from Process_Data.augment import AUGMENTATIONS
     >>> AUGMENTATIONS.names()
-    ['add_noise', 'reverberate', 'spec_augment', 'speed_perturb']
+    ['add_noise', 'device', 'reverberate', 'spec_augment', 'speed_perturb', 'telephone']
 """
 
 from Process_Data.augment import (  # noqa: F401
     add_noise,
+    channel,
     descriptor,
     reverberate,
     spec_augment,

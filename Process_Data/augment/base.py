@@ -8,7 +8,7 @@ output exactly. ``domain`` says what a stage transforms: ``"wave"`` (1-D float32
 Example:
     >>> import Process_Data.augment  # registers every stage
     >>> AUGMENTATIONS.names()
-    ['add_noise', 'reverberate', 'spec_augment', 'speed_perturb']
+    ['add_noise', 'device', 'reverberate', 'spec_augment', 'speed_perturb', 'telephone']
 """
 
 from __future__ import annotations
