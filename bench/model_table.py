@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from TrainAndTest.inference.encoder import label_vectors  # noqa: E402
 from TrainAndTest.models import MODELS  # noqa: E402
 
 FRAMES_PER_SECOND = 100
@@ -67,6 +68,23 @@ def count_macs(model: torch.nn.Module, seconds: float = 10.0) -> float:
     return counter.get_total_flops() / 2 / seconds
 
 
+def model_labels(model: torch.nn.Module, frames: int = 200) -> Dict[str, int]:
+    """``{label: dim}`` of the named vector outputs in network order, as ``Encoder.labels``.
+
+    Example:
+        >>> model_labels(MODELS.build("xvector_tdnn", feat_dim=10, embed_dim=8, channels=16,
+        ...                           stats_channels=24))
+        {'frame_pool': 48, 'pool': 48, 'embedding': 8}
+    """
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        x = torch.zeros(1, max(frames, getattr(model, "min_frames", 1)), model.feat_dim)
+        out = label_vectors(model.forward_features(x))
+    model.train(was_training)
+    return {k: int(v.shape[1]) for k, v in out.items()}
+
+
 def table_rows(
     configs: List[Tuple[str, str, Dict[str, Any]]], seconds: float = 10.0
 ) -> List[Dict[str, Any]]:
@@ -82,6 +100,7 @@ def table_rows(
                 "embed_dim": model.embed_dim,
                 "params": count_params(model),
                 "macs": count_macs(model, seconds),
+                "labels": model_labels(model),
             }
         )
     return rows
@@ -109,14 +128,33 @@ def render_markdown(rows: List[Dict[str, Any]], seconds: float) -> str:
             f"| {row['label']} | {row['class']} | {row['feat_dim']} | {row['embed_dim']} "
             f"| {row['params'] / 1e6:.3f} | {row['macs'] / 1e9:.3f} |"
         )
+    lines += [
+        "",
+        "## Labels",
+        "",
+        "Named outputs of `Encoder(audio, label=...)` (`TrainAndTest/inference/encoder.py`),",
+        "in network order, with their dimensions; `Encoder.labels` gives the same list.",
+        '`label="a|b"` returns the named vectors concatenated in this order whatever the',
+        "order asked; `embedding` is the default. `frame_pool` is the mean and standard",
+        "deviation over time of the last frame-level layer (`frame_features`), `pool` the",
+        "pooling output; other names are model-specific vector outputs (ECAPA2's `stats_*`:",
+        "mean and std of intermediate blocks).",
+        "",
+        "| model | labels (dimension), network order |",
+        "|---|---|",
+    ]
+    for row in rows:
+        labels = ", ".join(f"`{k}` ({v})" for k, v in row.get("labels", {}).items())
+        lines.append(f"| {row['label']} | {labels} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", default=str(REPO / "docs" / "MODELS.md"),
-                        help="output file, '-' for stdout")
+    parser.add_argument(
+        "--output", default=str(REPO / "docs" / "MODELS.md"), help="output file, '-' for stdout"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="input duration")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
