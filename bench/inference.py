@@ -47,12 +47,19 @@ def median_seconds(fn, repeats: int) -> float:
 
 
 def speechbrain_rtf(wave: np.ndarray, seconds: float, repeats: int):
-    """RTF of SpeechBrain's ECAPA_TDNN (C=512) on our fbank features; None if absent."""
-    try:
-        from speechbrain.lobes.models.ECAPA_TDNN import ECAPA_TDNN
-    except Exception:
+    """RTF of SpeechBrain's ECAPA_TDNN configured as our C=512 (``bench/models.py``), eager,
+    behind our fbank front end; None when speechbrain cannot be imported (it imports
+    torchaudio at import time: a stand-in package with an empty ``__init__.py`` on
+    PYTHONPATH is enough)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_models", REPO / "bench" / "models.py")
+    models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(models)
+    net = models.speechbrain_ecapa(512)
+    if net is None:
         return None
-    net = ECAPA_TDNN(80, lin_neurons=192, channels=[512, 512, 512, 512, 1536]).eval()
+    net.eval()
 
     def run():
         with torch.inference_mode():
