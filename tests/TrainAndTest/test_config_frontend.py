@@ -16,7 +16,9 @@ METRIC_LOSSES = ["ge2e", "triplet", "contrastive", "prototypical", "angular_prot
 
 def test_data_conf_key_of_another_source_is_an_error_listing_the_valid_keys():
     with pytest.raises(ConfigError, match=r"unknown data_conf key 'shuffle_bufer' for data "
-                                          r"source 'egs'; valid keys: augment, batch_size, egs_dir"):
+                                          r"source 'egs'; valid keys: augment, batch_size, "
+                                          r"batch_utts_per_speaker, egs_dir, num_workers, "
+                                          r"shuffle_buffer"):
         resolve_config({"data": "egs", "data_conf": {"shuffle_bufer": 10}})
     with pytest.raises(ConfigError, match="unknown data_conf key 'cmn_window' for data source 'onthefly'"):
         resolve_config({"data": "onthefly", "data_conf": {"cmn_window": 300}})

@@ -27,8 +27,9 @@ def test_unknown_keys_are_errors_naming_the_key(tmp_path):
 
 
 def test_switching_component_drops_its_old_arguments():
-    cfg = resolve_config({"model": "a", "model_conf": {"channels": 8}}, ["--model", "b"])
-    assert cfg["model_conf"] == {}
+    cfg = resolve_config({"model": "ecapa_tdnn", "model_conf": {"channels": 8}},
+                         ["--model", "xvector_tdnn"])
+    assert cfg["model"] == "xvector_tdnn" and cfg["model_conf"] == {}
 
 
 def lrs(name, conf, epochs=4, steps=2):
