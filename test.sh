@@ -4,7 +4,7 @@
 # Usage: ./test.sh [pytest args...]     e.g. ./test.sh tests/Process_Data -k scp
 set -euo pipefail
 cd "$(dirname "$0")"
-utils/setup_venv.sh --with-test --with-bench --with-export
+utils/setup_venv.sh --with-test --with-bench --with-export --with-analysis --with-diar
 # shellcheck disable=SC1091
 . ./path.sh
 

@@ -2,7 +2,8 @@
 # Creates (once) the project-local virtualenv .venv and installs the recipe into it.
 # Idempotent: a rerun with nothing changed returns in well under a second.
 #
-# Usage: utils/setup_venv.sh [--with-test] [--with-bench] [--with-export]
+# Usage: utils/setup_venv.sh [--with-test] [--with-bench] [--with-export] [--with-analysis]
+#                            [--with-diar]
 #   TORCH_SPEC  pip requirement for torch (default torch==2.13.0; a CPU wheel on
 #               machines that have it on local disk, the normal CUDA build from PyPI
 #               elsewhere). Example: TORCH_SPEC='torch==2.5.1' utils/setup_venv.sh
@@ -15,7 +16,10 @@ for arg in "$@"; do
     --with-test) extras="${extras:+$extras,}test" ;;
     --with-bench) extras="${extras:+$extras,}bench" ;;
     --with-export) extras="${extras:+$extras,}export" ;;
-    *) echo "$0: unknown option '$arg' (valid: --with-test --with-bench --with-export)" >&2; exit 1 ;;
+    --with-analysis) extras="${extras:+$extras,}analysis" ;;
+    --with-diar) extras="${extras:+$extras,}diar" ;;
+    *) echo "$0: unknown option '$arg' (valid: --with-test --with-bench --with-export" \
+      "--with-analysis --with-diar)" >&2; exit 1 ;;
   esac
 done
 
