@@ -73,6 +73,7 @@ class ASoftmax(SpeakerLoss):
     """
 
     batch_layout = LABELS
+    margin_min = 1.0  # multiplicative angular margin m; a schedule starts at 1, not 0
 
     def __init__(
         self,
@@ -98,19 +99,7 @@ class ASoftmax(SpeakerLoss):
         self.weight = nn.Parameter(torch.empty(self.num_classes, self.embed_dim))
         nn.init.xavier_normal_(self.weight)
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
-        self._margin = 1.0
         self.set_margin(margin)
-
-    @property
-    def margin(self) -> float:
-        """The multiplicative angular margin ``m``."""
-        return self._margin
-
-    def set_margin(self, margin: float) -> None:
-        """Set ``m`` (>= 1; a schedule for A-softmax starts at 1, not 0)."""
-        if margin < 1:
-            raise ValueError(f"ASoftmax: margin must be >= 1, got {margin}")
-        self._margin = float(margin)
 
     @property
     def current_lambda(self) -> float:

@@ -48,6 +48,7 @@ class AamSoftmax(SpeakerLoss):
     """
 
     batch_layout = LABELS
+    margin_min, margin_max = 0.0, math.pi / 2  # additive angular margin m (radians), < pi/2
 
     def __init__(
         self,
@@ -64,7 +65,6 @@ class AamSoftmax(SpeakerLoss):
         self.easy_margin = bool(easy_margin)
         self.weight = nn.Parameter(torch.empty(self._weight_rows(), self.embed_dim))
         nn.init.xavier_normal_(self.weight)
-        self._margin = 0.0
         self.set_margin(margin)
 
     def _weight_rows(self) -> int:
@@ -75,18 +75,11 @@ class AamSoftmax(SpeakerLoss):
         """``[B, C]`` cosine between each embedding and each class weight."""
         return cosine_matrix(embeddings, self.weight)
 
-    @property
-    def margin(self) -> float:
-        """The additive angular margin ``m`` (radians)."""
-        return self._margin
-
     def set_margin(self, margin: float) -> None:
         """Set ``m`` (``0 <= m < pi/2``) and the constants derived from it."""
-        if not 0 <= margin < math.pi / 2:
-            raise ValueError(
-                f"{type(self).__name__}: margin must be in [0, pi/2), got {margin}"
-            )
-        self._margin = float(margin)
+        if margin == math.pi / 2:
+            raise ValueError(f"{type(self).__name__}: margin must be below pi/2, got {margin}")
+        super().set_margin(margin)
         self._cos_m = math.cos(margin)
         self._sin_m = math.sin(margin)
         # Beyond theta = pi - m, fall back to cos(theta) - m sin(m) (see class docstring).

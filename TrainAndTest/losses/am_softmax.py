@@ -37,6 +37,7 @@ class AmSoftmax(SpeakerLoss):
     """
 
     batch_layout = LABELS
+    margin_min = 0.0  # additive cosine margin m
 
     def __init__(self, embed_dim: int, num_classes: int, margin: float = 0.2, scale: float = 30.0):
         super().__init__(embed_dim, num_classes)
@@ -45,19 +46,7 @@ class AmSoftmax(SpeakerLoss):
         self.scale = float(scale)
         self.weight = nn.Parameter(torch.empty(self.num_classes, self.embed_dim))
         nn.init.xavier_normal_(self.weight)
-        self._margin = 0.0
         self.set_margin(margin)
-
-    @property
-    def margin(self) -> float:
-        """The additive cosine margin ``m``."""
-        return self._margin
-
-    def set_margin(self, margin: float) -> None:
-        """Set ``m`` (>= 0)."""
-        if margin < 0:
-            raise ValueError(f"AmSoftmax: margin must be >= 0, got {margin}")
-        self._margin = float(margin)
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> LossOutput:
         """Cross-entropy on ``s * (cos - m * onehot(labels))``."""

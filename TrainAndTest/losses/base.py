@@ -41,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -99,7 +100,9 @@ class SpeakerLoss(nn.Module):
     """Base class of every loss / classification head (see the module docstring).
 
     Subclasses set ``batch_layout`` and implement ``forward``. ``margin`` is ``None`` unless
-    the subclass has a margin, in which case it also overrides :meth:`set_margin`.
+    the subclass has a margin: it then sets ``margin_min`` (and ``margin_max``, inclusive
+    bounds) and calls :meth:`set_margin` in its constructor; a subclass with constants derived
+    from the margin extends :meth:`set_margin`.
 
     Args:
         embed_dim: embedding dimension ``D``.
@@ -107,6 +110,8 @@ class SpeakerLoss(nn.Module):
     """
 
     batch_layout: str = LABELS
+    margin_min: Optional[float] = None
+    margin_max: float = math.inf
 
     def __init__(self, embed_dim: int, num_classes: int):
         super().__init__()
@@ -132,11 +137,22 @@ class SpeakerLoss(nn.Module):
     @property
     def margin(self) -> Optional[float]:
         """The current margin, or ``None`` for losses without one."""
-        return None
+        return None if self.margin_min is None else self._margin
 
     def set_margin(self, margin: float) -> None:
-        """Set the margin (for scheduling); raises TypeError on losses without a margin."""
-        raise TypeError(f"{type(self).__name__} has no margin to set")
+        """Set the margin (for scheduling), checked against ``[margin_min, margin_max]``.
+
+        Raises:
+            TypeError: the loss has no margin.
+            ValueError: the margin is out of range (the message gives the range).
+        """
+        if self.margin_min is None:
+            raise TypeError(f"{type(self).__name__} has no margin to set")
+        if not self.margin_min <= margin <= self.margin_max:
+            bound = (f">= {self.margin_min:g}" if self.margin_max == math.inf
+                     else f"in [{self.margin_min:g}, {self.margin_max:g}]")
+            raise ValueError(f"{type(self).__name__}: margin must be {bound}, got {margin}")
+        self._margin = float(margin)
 
     def forward_flat(
         self,

@@ -32,22 +32,11 @@ class Contrastive(SpeakerLoss):
     """
 
     batch_layout = SPK_UTT
+    margin_min, margin_max = 0.0, 2.0  # negative-pair margin (cosine distance)
 
     def __init__(self, embed_dim: int, num_classes: int = 0, margin: float = 1.0):
         super().__init__(embed_dim, num_classes)
-        self._margin = 1.0
         self.set_margin(margin)
-
-    @property
-    def margin(self) -> float:
-        """The negative-pair margin."""
-        return self._margin
-
-    def set_margin(self, margin: float) -> None:
-        """Set the negative-pair margin (``0 <= margin <= 2``)."""
-        if not 0 <= margin <= 2:
-            raise ValueError(f"Contrastive: margin must be in [0, 2], got {margin}")
-        self._margin = float(margin)
 
     def forward(self, x: torch.Tensor) -> LossOutput:
         """Contrastive loss of the ``[N, M, D]`` batch (``M >= 2``)."""

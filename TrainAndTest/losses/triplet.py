@@ -40,6 +40,7 @@ class Triplet(SpeakerLoss):
     """
 
     batch_layout = SPK_UTT
+    margin_min = 0.0  # hinge margin
 
     def __init__(
         self, embed_dim: int, num_classes: int = 0, margin: float = 0.3, mining: str = "hard"
@@ -48,19 +49,7 @@ class Triplet(SpeakerLoss):
         if mining not in ("hard", "all"):
             raise ValueError(f"Triplet: mining must be 'hard' or 'all', got {mining!r}")
         self.mining = mining
-        self._margin = 0.0
         self.set_margin(margin)
-
-    @property
-    def margin(self) -> float:
-        """The hinge margin."""
-        return self._margin
-
-    def set_margin(self, margin: float) -> None:
-        """Set the hinge margin (>= 0)."""
-        if margin < 0:
-            raise ValueError(f"Triplet: margin must be >= 0, got {margin}")
-        self._margin = float(margin)
 
     def hardest(self, x: torch.Tensor) -> tuple:
         """Batch-hard mining.

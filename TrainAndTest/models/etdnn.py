@@ -7,26 +7,18 @@ then statistics pooling and the embedding affine layer.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
-from torch import nn
-
-from TrainAndTest.models.base import MODELS, FramePoolModel
-from TrainAndTest.models.layers import TdnnLayer
+from TrainAndTest.models.base import MODELS
+from TrainAndTest.models.tdnn import XVectorTdnn
 
 
 @MODELS.register("etdnn")
-class Etdnn(FramePoolModel):
+class Etdnn(XVectorTdnn):
     """E-TDNN embedding extractor.
 
-    Args:
-        feat_dim: input features.
-        embed_dim: embedding size.
-        channels: width of the frame layers before the pooled layer.
-        stats_channels: width of the last frame layer (the pooled layer).
-        pooling: POOLING registry name.
-        pooling_conf: extra pooling arguments.
-        freq_weights: optional fixed input weights [feat_dim].
+    The x-vector TDNN's constructor with other layer contexts (its arguments; ``feat_dim``
+    defaults to 80-dim fbank here).
 
     Example:
         >>> import torch
@@ -36,25 +28,9 @@ class Etdnn(FramePoolModel):
     """
 
     # (kernel, dilation): context layers interleaved with dense layers; contexts
-    # [-2,2], {-2,0,2}, {-3,0,3}, {-4,0,4}
+    # [-2,2], {-2,0,2}, {-3,0,3}, {-4,0,4}; then the dense pooled layer
     layer_contexts = ((5, 1), (1, 1), (3, 2), (1, 1), (3, 3), (1, 1), (3, 4), (1, 1))
     min_frames = 23
 
-    def __init__(
-        self,
-        feat_dim: int = 80,
-        embed_dim: int = 512,
-        channels: int = 512,
-        stats_channels: int = 1500,
-        pooling: str = "stats",
-        pooling_conf: Optional[Dict[str, Any]] = None,
-        freq_weights: Optional[Any] = None,
-    ):
-        super().__init__(feat_dim, embed_dim, freq_weights)
-        layers = []
-        in_dim = feat_dim
-        for kernel, dilation in self.layer_contexts:
-            layers.append(TdnnLayer(in_dim, channels, kernel, dilation))
-            in_dim = channels
-        layers.append(TdnnLayer(channels, stats_channels))
-        self.set_head(nn.Sequential(*layers), stats_channels, pooling, pooling_conf)
+    def __init__(self, feat_dim: int = 80, **kwargs: Any):
+        super().__init__(feat_dim=feat_dim, **kwargs)

@@ -37,8 +37,9 @@ class XVectorTdnn(FramePoolModel):
         torch.Size([2, 8])
     """
 
-    # (kernel, dilation) of the five frame layers
-    layer_contexts = ((5, 1), (3, 2), (3, 3), (1, 1), (1, 1))
+    # (kernel, dilation) of frame layers 1-4 (width ``channels``); frame layer 5 is always a
+    # dense (1x1) layer of width ``stats_channels``. Subclasses (E-TDNN) change only these.
+    layer_contexts = ((5, 1), (3, 2), (3, 3), (1, 1))
     min_frames = 15
 
     def __init__(
@@ -52,13 +53,10 @@ class XVectorTdnn(FramePoolModel):
         freq_weights: Optional[Any] = None,
     ):
         super().__init__(feat_dim, embed_dim, freq_weights)
-        dims = [feat_dim, channels, channels, channels, channels, stats_channels]
-        self.set_head(
-            nn.Sequential(
-                *[
-                    TdnnLayer(dims[i], dims[i + 1], kernel, dilation)
-                    for i, (kernel, dilation) in enumerate(self.layer_contexts)
-                ]
-            ),
-            stats_channels, pooling, pooling_conf,
-        )
+        layers = []
+        in_dim = feat_dim
+        for kernel, dilation in self.layer_contexts:
+            layers.append(TdnnLayer(in_dim, channels, kernel, dilation))
+            in_dim = channels
+        layers.append(TdnnLayer(in_dim, stats_channels))
+        self.set_head(nn.Sequential(*layers), stats_channels, pooling, pooling_conf)
