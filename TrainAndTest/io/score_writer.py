@@ -1,0 +1,116 @@
+"""Score files written block by block: ``enrol test score`` lines into a temporary name,
+renamed when complete.
+
+Example:
+    >>> import os, tempfile, numpy as np, pyarrow as pa
+    >>> p = os.path.join(tempfile.mkdtemp(), "scores")
+    >>> with ScoreWriter(p) as w:
+    ...     w.write(pa.array(["a"]), pa.array(["b"]), np.array([0.25]))
+    >>> open(p).read()
+    'a b 0.250000\\n'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import List
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from TrainAndTest.io.trials import PathLike
+
+
+def _format_fixed6(values: np.ndarray) -> pa.Array:
+    """``'%.6f' % v`` of every value, vectorised (exact; Python formats the rare edge cases)."""
+    v = np.asarray(values, dtype=np.float64)
+    mag = np.abs(v)
+    scaled = mag * 1e6
+    r = np.rint(scaled)
+    # Near a half (within the rounding error of mag * 1e6), or too large: Python decides.
+    hard = (np.abs(scaled - np.floor(scaled) - 0.5) < np.maximum(1e-6, scaled * 1e-15)) \
+        | (mag >= 1e9)
+    r[hard] = 0
+    ri = r.astype(np.int64)
+    ip = pc.cast(pa.array(ri // 1_000_000), pa.string())
+    fp = pc.utf8_lpad(pc.cast(pa.array(ri % 1_000_000), pa.string()), 6, "0")
+    sign = pa.array(np.where(np.signbit(v), "-", ""))
+    text = pc.binary_join_element_wise(sign, ip, ".", fp, "")
+    if hard.any():
+        text = text.to_numpy(zero_copy_only=False).astype(object)
+        for i in np.flatnonzero(hard):
+            text[i] = f"{v[i]:.6f}"
+        text = pa.array(text, pa.string())
+    return text
+
+
+class ScoreWriter:
+    """Write ``enrol test score`` lines block by block into ``path`` (temp name, renamed).
+
+    Use as a context manager: the file appears under its name only when the block exits
+    without an exception; otherwise the temporary file is removed.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "scores")
+        >>> with ScoreWriter(p) as w:
+        ...     w.write(pa.array(["a"]), pa.array(["b"]), np.array([-0.5]))
+        >>> open(p).read()
+        'a b -0.500000\\n'
+    """
+
+    def __init__(self, path: PathLike):
+        self.path = os.fspath(path)
+        self.tmp = f"{self.path}.tmp{os.getpid()}"
+        self.count = 0
+        self._f = None
+
+    def __enter__(self) -> ScoreWriter:
+        self._f = open(self.tmp, "wb")
+        return self
+
+    def write(self, enrol, test, scores: np.ndarray) -> None:
+        """Append one line per score; ids are Arrow arrays or lists of str.
+
+        Raises:
+            ValueError: a NaN or infinite score, naming its trial.
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        if not np.all(np.isfinite(scores)):
+            bad = int(np.flatnonzero(~np.isfinite(scores))[0])
+            e = enrol[bad].as_py() if isinstance(enrol, pa.Array) else enrol[bad]
+            t = test[bad].as_py() if isinstance(test, pa.Array) else test[bad]
+            raise ValueError(f"{self.path}: score of trial {e} {t} is {scores[bad]}")
+        if not len(scores):
+            return
+        enrol = enrol if isinstance(enrol, pa.Array) else pa.array(enrol, pa.string())
+        test = test if isinstance(test, pa.Array) else pa.array(test, pa.string())
+        lines = pc.binary_join_element_wise(enrol, test, _format_fixed6(scores), " ")
+        lines = pc.binary_join_element_wise(lines, "\n", "")
+        for view in _string_bytes(lines):
+            self._f.write(view)
+        self.count += len(scores)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._f.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            try:
+                os.remove(self.tmp)
+            except OSError:
+                pass
+
+
+def _string_bytes(arr) -> List[memoryview]:
+    """The concatenated UTF-8 bytes of a string array, as views (no copy per element)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = []
+    for a in chunks:
+        if not len(a):
+            continue
+        off_t = np.int64 if a.type == pa.large_string() else np.int32
+        offsets = np.frombuffer(a.buffers()[1], dtype=off_t)[a.offset:a.offset + len(a) + 1]
+        out.append(memoryview(a.buffers()[2])[int(offsets[0]):int(offsets[-1])])
+    return out
