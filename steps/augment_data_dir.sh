@@ -29,7 +29,7 @@ Options:
   --rir-set-parameters <spec>  e.g. \"0.5, RIRS_NOISES/simulated_rirs/smallroom/rir_list; 0.5, ...\"
   --musan-root <dir>           MUSAN root
   --noise-dir/--music-dir/--babble-dir <dir>  noise data dirs (override --musan-root)
-  --kinds <list>               (default \"reverb noise music babble\")
+  --kinds <list>               (default \"reverb noise music babble\"; also telephone, device)
   --fg-snrs, --music-snrs, --babble-snrs <a:b:c>  SNR choices in dB
   --fg-interval <s>            (default 1)
   --num-babble-speakers <a:b>  (default 3:4:5:6:7)

@@ -11,8 +11,11 @@ file (float32 samples) on standard output::
 ``--rir`` reverberates first (``reverberate.reverberate``, normalised), then the noises are
 added with the SNR rule of ``add_noise`` against the power of the (reverberated) signal:
 ``--fg-noise START SNR PATH`` places a noise at START seconds; ``--bg-noise SNR PATH`` tiles a
-noise over the whole utterance from an offset drawn from ``--seed``. The clean entry is any
-``wav.scp`` value (a path or a ``cmd |`` pipe), quoted as one shell word.
+noise over the whole utterance from an offset drawn from ``--seed``. Last, ``--channel``
+passes the result through a channel (``channel.py``): ``telephone`` (8 kHz round trip),
+``telephone-mulaw`` (the same with G.711 mu-law) or ``device`` (gain and EQ drawn from
+``--seed``). The clean entry is any ``wav.scp`` value (a path or a ``cmd |`` pipe), quoted as
+one shell word.
 
 ``render`` runs the same computation in-process. Importing this module registers it with
 ``Process_Data.audio.register_pipe_reader``, so ``read_audio`` computes a descriptor
@@ -39,6 +42,7 @@ import numpy as np
 from Process_Data.audio import read_audio, register_pipe_reader
 
 MODULE = "Process_Data.bin.augment_wav"
+CHANNELS = ("telephone", "telephone-mulaw", "device")
 
 
 @dataclass
@@ -49,8 +53,9 @@ class AugmentPlan:
         rir: RIR file path, or None.
         fg: foreground noises ``(start_seconds, snr_db, path)``.
         bg: background noises ``(snr_db, path)``.
-        seed: seeds the background offsets.
+        seed: seeds the background offsets and the device channel.
         sample_rate: output rate (the clean audio, RIR and noises are resampled to it).
+        channel: one of ``CHANNELS`` applied last, or None.
     """
 
     rir: Optional[str] = None
@@ -58,6 +63,7 @@ class AugmentPlan:
     bg: List[Tuple[float, str]] = field(default_factory=list)
     seed: int = 0
     sample_rate: int = 16000
+    channel: Optional[str] = None
 
 
 def _num(v: float) -> str:
@@ -73,6 +79,8 @@ def to_args(plan: AugmentPlan) -> List[str]:
         args += ["--fg-noise", f"{start:.3f}", _num(snr), path]
     for snr, path in plan.bg:
         args += ["--bg-noise", _num(snr), path]
+    if plan.channel:
+        args += ["--channel", plan.channel]
     return args
 
 
@@ -96,6 +104,8 @@ def arg_parser() -> argparse.ArgumentParser:
                    metavar=("START", "SNR", "PATH"), help="foreground noise at START seconds")
     p.add_argument("--bg-noise", nargs=2, action="append", default=[],
                    metavar=("SNR", "PATH"), help="background noise over the whole utterance")
+    p.add_argument("--channel", choices=CHANNELS, default=None,
+                   help="channel applied last (telephone band, with mu-law, or device EQ)")
     p.add_argument("clean_entry", help="wav.scp value of the clean utterance (one word)")
     return p
 
@@ -108,6 +118,7 @@ def plan_from_args(ns: argparse.Namespace) -> AugmentPlan:
         bg=[(float(s), p) for s, p in ns.bg_noise],
         seed=ns.seed,
         sample_rate=ns.sample_rate,
+        channel=ns.channel,
     )
 
 
@@ -142,7 +153,17 @@ def render(plan: AugmentPlan, wav: np.ndarray) -> np.ndarray:
     for snr, path in plan.bg:
         noise = read_audio(path, sr)[0]
         events.append((0, tile(noise, len(x), int(rng.integers(len(noise)))), snr))
-    return mix(x, events, power(x)) if events else x
+    if events:
+        x = mix(x, events, power(x))
+    if plan.channel:
+        from Process_Data.augment.channel import Device, Telephone
+
+        if plan.channel == "device":
+            x = Device(sample_rate=sr)(x, rng)
+        else:
+            mulaw = 1.0 if plan.channel == "telephone-mulaw" else 0.0
+            x = Telephone(mulaw_prob=mulaw, sample_rate=sr)(x, rng)
+    return x
 
 
 def _read_descriptor(entry: str, words: List[str]) -> Optional[Tuple[np.ndarray, int]]:

@@ -1,4 +1,5 @@
-"""Offline (Kaldi voxceleb v2) augmentation of a data dir: reverb, noise, music, babble copies.
+"""Offline (Kaldi voxceleb v2) augmentation of a data dir: reverb, noise, music, babble copies
+(and, when asked for, telephone and device channel copies).
 
 Each kind makes a data dir whose utterances are ``<utt>-<kind>`` (same speakers) and whose
 ``wav.scp`` entries are seeded ``augment_wav`` descriptors (see ``descriptor``); nothing is
@@ -12,6 +13,8 @@ reverb    one RIR from ``--rir-set-parameters`` (weighted sets)       -
 noise     MUSAN noise, foreground, one per ``fg_interval`` (1 s) gap  15:10:5:0
 music     one MUSAN music file, background                           15:10:8:5
 babble    3-7 MUSAN speech files, background                         20:17:15:13
+telephone 8 kHz round trip, G.711 mu-law for half of them (not default) -
+device    random gain, high-pass corner and peaking EQ (not default)    -
 ========  =========================================================  =====================
 
 ``make_augmented_dir`` writes each kind under ``<out>/parts/<kind>`` and the union of the
@@ -43,7 +46,8 @@ from Process_Data.augment.base import AugmentationError
 from Process_Data.augment.descriptor import AugmentPlan, to_entry
 from Process_Data.augment.reverberate import RirSets
 
-KINDS = ("reverb", "noise", "music", "babble")
+KINDS = ("reverb", "noise", "music", "babble", "telephone", "device")
+DEFAULT_KINDS = KINDS[:4]  # Kaldi's voxceleb v2 copies
 MUSAN_SUBDIRS = {"noise": "noise", "music": "music", "babble": "speech"}
 
 
@@ -113,7 +117,7 @@ class OfflineAugmenter:
 
     def __init__(
         self,
-        kinds: Sequence[str] = KINDS,
+        kinds: Sequence[str] = DEFAULT_KINDS,
         rir_set_parameters: Union[None, str, Sequence[str]] = None,
         musan_root: Optional[str] = None,
         noise_dir: Optional[str] = None,
@@ -173,6 +177,12 @@ class OfflineAugmenter:
         plan = AugmentPlan(seed=int(rng.integers(2**31 - 1)), sample_rate=self.sample_rate)
         if kind == "reverb":
             plan.rir = self.rirs.choose(rng)[2]
+            return plan
+        if kind == "telephone":
+            plan.channel = "telephone-mulaw" if rng.random() < 0.5 else "telephone"
+            return plan
+        if kind == "device":
+            plan.channel = "device"
             return plan
         _, entries = self.pools[kind]
         ids = list(entries)
@@ -242,7 +252,7 @@ def augment_data_dir(src, dst, kind: str, aug: OfflineAugmenter, python: str = "
 def make_augmented_dir(
     src,
     out,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] = DEFAULT_KINDS,
     subset_factor: float = 2.0,
     python: str = "python",
     **settings,
@@ -252,7 +262,7 @@ def make_augmented_dir(
     Args:
         src: clean data dir (``wav.scp`` + ``utt2spk``; ``utt2dur`` saves measuring).
         out: output data dir; the per-kind dirs go to ``out/parts/<kind>``.
-        kinds: subset of ``reverb noise music babble``.
+        kinds: subset of ``KINDS`` (default ``reverb noise music babble``).
         subset_factor: keep ``subset_factor * len(clean)`` augmented utterances (0: all).
         python: interpreter named in the descriptors.
         settings: ``OfflineAugmenter`` options (rir_set_parameters, musan_root, noise_dir,

@@ -72,3 +72,41 @@ def test_channel_stages_in_an_online_chain_and_bad_options():
         Telephone(narrow_rate=16000)
     with pytest.raises(AugmentationError, match="gain_db must be"):
         Device(gain_db=(3.0, -3.0))
+
+
+def test_offline_channel_copies_render_the_channel_from_their_descriptor(tmp_path):
+    """Offline kinds telephone/device: the wav.scp descriptor reproduces the channel."""
+    import soundfile as sf
+
+    from Process_Data.audio import read_audio
+    from Process_Data.augment.descriptor import parse_entry
+    from Process_Data.augment.offline import make_augmented_dir
+    from Process_Data.data_dir import read_kv
+
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    rng = np.random.default_rng(1)
+    wavs, spk = [], []
+    for i in sorted(range(6), key=lambda i: (i % 2, i)):
+        path = tmp_path / f"s{i % 2}_u{i}.wav"
+        sf.write(path, rng.normal(0, 0.1, SR).astype(np.float32), SR, subtype="FLOAT")
+        wavs.append(f"s{i % 2}_u{i} {path}\n")
+        spk.append(f"s{i % 2}_u{i} s{i % 2}\n")
+    (clean / "wav.scp").write_text("".join(wavs))
+    (clean / "utt2spk").write_text("".join(spk))
+    (clean / "spk2utt").write_text("s0 s0_u0 s0_u2 s0_u4\ns1 s1_u1 s1_u3 s1_u5\n")
+    counts = make_augmented_dir(clean, tmp_path / "aug", kinds=["telephone", "device"],
+                                subset_factor=0, seed=5)
+    assert counts["telephone"] == counts["device"] == 6 and counts["combined"] == 12
+    entries = read_kv(tmp_path / "aug" / "wav.scp")
+    channels = {parse_entry(e)[0].channel for u, e in entries.items() if u.endswith("-telephone")}
+    assert channels == {"telephone", "telephone-mulaw"}  # both, from the seed
+    for utt, entry in entries.items():
+        x = read_audio(str(tmp_path / f"{utt.rsplit('-', 1)[0]}.wav"), SR)[0]
+        y = read_audio(entry, SR)[0]
+        assert y.shape == x.shape
+        if utt.endswith("-telephone"):  # nothing above the 4 kHz band is left
+            assert band_energy(y, 4200, 8000) < 1e-2 * band_energy(x, 4200, 8000)
+        else:  # a device: the high-pass takes most of what is below 40 Hz away, unless clipped
+            assert not np.allclose(y, x, atol=1e-3)
+        assert np.array_equal(y, read_audio(entry, SR)[0])  # deterministic
