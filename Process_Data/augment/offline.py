@@ -300,3 +300,44 @@ def make_augmented_dir(
     fix_data_dir(out, backup=False)
     counts["combined"] = len(validate_data_dir(out, no_feats=True).utt2spk)
     return counts
+
+
+def channel_data_dir(src, dest, channel: str, seed: int = 0, python: str = "python"):
+    """A copy of data dir ``src`` heard through ``channel``, with the same ids (and trials).
+
+    For evaluating a model on a channel it was not trained on (e.g. the test lists through a
+    telephone: ``channel="telephone-mulaw"``): every ``wav.scp`` entry becomes an
+    ``augment_wav --channel`` descriptor (seeded per recording), the ids, speakers, durations
+    and segments stay, features and VAD are dropped (they must be recomputed), and the
+    ``trials*`` files are copied, so the source's trial lists score the copy unchanged.
+
+    Raises:
+        AugmentationError: an unknown channel. DataDirError: an invalid source.
+    """
+    import shutil
+
+    from Process_Data.augment.descriptor import CHANNELS
+    from Process_Data.data_dir import validate_data_dir
+    from Process_Data.data_ops.speed import PERTURB_DROPPED
+    from Process_Data.data_ops.staging import check_distinct, save_checked, staged_dir
+
+    if channel not in CHANNELS:
+        raise AugmentationError(f"--channel: unknown channel {channel!r} (valid: {', '.join(CHANNELS)})")
+    src, dest = Path(src), Path(dest)
+    check_distinct(src, dest)
+    dd = validate_data_dir(src, no_feats=True)
+    for name in PERTURB_DROPPED:
+        dd.tables.pop(name, None)
+    dd.tables["wav.scp"] = OrderedDict(
+        (reco, to_entry(AugmentPlan(seed=int(_rng(seed, channel, reco).integers(2**31 - 1)),
+                                    channel=channel), entry, python))
+        for reco, entry in dd.tables["wav.scp"].items()
+    )
+    with staged_dir(dest) as tmp:
+        out = save_checked(dd, tmp)
+        for trials in sorted(src.glob("trials*")):
+            if trials.is_file():
+                shutil.copy2(trials, tmp / trials.name)
+        if (src / "frame_shift").is_file():
+            shutil.copy2(src / "frame_shift", tmp / "frame_shift")
+    return out

@@ -74,14 +74,9 @@ def test_channel_stages_in_an_online_chain_and_bad_options():
         Device(gain_db=(3.0, -3.0))
 
 
-def test_offline_channel_copies_render_the_channel_from_their_descriptor(tmp_path):
-    """Offline kinds telephone/device: the wav.scp descriptor reproduces the channel."""
+def clean_dir(tmp_path):
+    """A 6-utterance data dir of white noise (2 speakers) with a trial list."""
     import soundfile as sf
-
-    from Process_Data.audio import read_audio
-    from Process_Data.augment.descriptor import parse_entry
-    from Process_Data.augment.offline import make_augmented_dir
-    from Process_Data.data_dir import read_kv
 
     clean = tmp_path / "clean"
     clean.mkdir()
@@ -95,6 +90,18 @@ def test_offline_channel_copies_render_the_channel_from_their_descriptor(tmp_pat
     (clean / "wav.scp").write_text("".join(wavs))
     (clean / "utt2spk").write_text("".join(spk))
     (clean / "spk2utt").write_text("s0 s0_u0 s0_u2 s0_u4\ns1 s1_u1 s1_u3 s1_u5\n")
+    (clean / "trials_x").write_text("s0_u0 s0_u2 target\ns0_u0 s1_u1 nontarget\n")
+    return clean
+
+
+def test_offline_channel_copies_render_the_channel_from_their_descriptor(tmp_path):
+    """Offline kinds telephone/device: the wav.scp descriptor reproduces the channel."""
+    from Process_Data.audio import read_audio
+    from Process_Data.augment.descriptor import parse_entry
+    from Process_Data.augment.offline import make_augmented_dir
+    from Process_Data.data_dir import read_kv
+
+    clean = clean_dir(tmp_path)
     counts = make_augmented_dir(clean, tmp_path / "aug", kinds=["telephone", "device"],
                                 subset_factor=0, seed=5)
     assert counts["telephone"] == counts["device"] == 6 and counts["combined"] == 12
@@ -110,3 +117,25 @@ def test_offline_channel_copies_render_the_channel_from_their_descriptor(tmp_pat
         else:  # a device: the high-pass takes most of what is below 40 Hz away, unless clipped
             assert not np.allclose(y, x, atol=1e-3)
         assert np.array_equal(y, read_audio(entry, SR)[0])  # deterministic
+
+
+def test_channel_copy_of_a_test_set_keeps_ids_and_trials(tmp_path):
+    from Process_Data.audio import read_audio
+    from Process_Data.bin.channel_data_dir import main
+    from Process_Data.data_dir import read_kv
+
+    clean = clean_dir(tmp_path)
+    assert main(["--channel", "telephone-mulaw", str(clean), str(tmp_path / "tel")]) == 0
+    tel = tmp_path / "tel"
+    assert (tel / "trials_x").read_text() == (clean / "trials_x").read_text()
+    assert read_kv(tel / "utt2spk") == read_kv(clean / "utt2spk")
+    for utt, entry in read_kv(tel / "wav.scp").items():
+        x = read_audio(read_kv(clean / "wav.scp")[utt], SR)[0]
+        y = read_audio(entry, SR)[0]
+        assert band_energy(y, 4200, 8000) < 1e-2 * band_energy(x, 4200, 8000)
+        # mu-law quantisation noise: within the phone band the copy differs from a plain
+        # 8 kHz round trip by more than float rounding, but keeps most of the energy
+        plain = Telephone(mulaw_prob=0.0)(x, np.random.default_rng(0))
+        err = band_energy(y - plain, 300, 3400) / band_energy(plain, 300, 3400)
+        assert 1e-5 < err < 0.1
+    assert main(["--channel", "telephone", str(clean), str(clean)]) == 1  # dest is src
