@@ -122,7 +122,7 @@ def iter_inputs(data_dir, frontend, utts: Sequence[str]) -> Iterator[Utterance]:
         raw = np.asarray(kaldiio.load_mat(feats[utt]), np.float32)
         vad = np.asarray(kaldiio.load_mat(vad_scp[utt])) if vad_scp is not None else None
         x = frontend.from_feats(raw, vad, utt) if frontend is not None else raw
-        yield Utterance(utt, raw, np.ascontiguousarray(x, np.float32), vad)
+        yield Utterance(utt, raw, np.array(x, np.float32), vad)  # a writable copy
 
 
 def expand_to_frames(values: np.ndarray, vad: Optional[np.ndarray]) -> np.ndarray:

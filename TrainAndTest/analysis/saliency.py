@@ -23,4 +23,4 @@ class GradientSaliency(Attribution):
     """
 
     def _attribute(self, x: torch.Tensor) -> torch.Tensor:
-        return Saliency(self.target).attribute(x, abs=True)[0]
+        return Saliency(self.target).attribute(x.requires_grad_(True), abs=True)[0]

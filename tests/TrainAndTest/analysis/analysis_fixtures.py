@@ -30,13 +30,14 @@ class BandMask(nn.Module):
 
 
 class BandModel(SpeakerModel):
-    """A 2-D conv net whose output depends only on input bins ``BAND``: every layer's output is
-    masked to the band (the second layer halves the frequency rows), then channel-dependent
+    """A 2-D conv net whose output depends only on input bins ``BAND``: the input and every
+    layer's output are masked to the band (the second layer halves the frequency rows), then channel-dependent
     attentive statistics pooling and an embedding layer. Biases everywhere, so bias terms
     (Full-Grad) are exercised."""
 
     def __init__(self, feat_dim: int = BINS, embed_dim: int = 8, band=BAND):
         super().__init__(feat_dim, embed_dim)
+        self.input_mask = BandMask(feat_dim, band, feat_dim)
         self.block1 = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1),
                                     BandMask(feat_dim, band, feat_dim), nn.ReLU())
         rows = (feat_dim - 1) // 2 + 1
@@ -47,7 +48,7 @@ class BandModel(SpeakerModel):
 
     def _forward_features(self, x):
         out = {}
-        fmap = self.block2(self.block1(x.transpose(1, 2).unsqueeze(1)))
+        fmap = self.block2(self.block1(self.input_mask(x.transpose(1, 2).unsqueeze(1))))
         frames = fmap.flatten(1, 2)
         out["frame_features"] = frames
         out["embedding"] = self.embedding(pool_outputs(self.pooling, frames, out))
