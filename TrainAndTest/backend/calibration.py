@@ -123,3 +123,25 @@ class LogisticCalibration:
         obj = cls(p_target=float(state["p_target"]))
         obj.weights, obj.bias = np.asarray(state["weights"]), float(state["bias"])
         return obj
+
+
+def min_cllr(scores, labels) -> float:
+    """Cllr after the best monotone calibration (PAV, via isotonic regression), in bits.
+
+    The PAV posteriors are clipped to [1e-6, 1 - 1e-6] so that a perfectly separated
+    list has a finite value.
+
+    Example:
+        >>> round(min_cllr([0.0, 1.0, 2.0, 3.0], [0, 0, 1, 1]), 4)
+        0.0
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    from TrainAndTest.metrics.error_rates import compute_cllr
+
+    s, y = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.float64)
+    post = IsotonicRegression(out_of_bounds="clip").fit_transform(s, y)
+    post = np.clip(post, 1e-6, 1 - 1e-6)
+    prior = y.mean()
+    llr = np.log(post / (1 - post)) - np.log(prior / (1 - prior))
+    return float(compute_cllr(llr, y.astype(int)))

@@ -41,66 +41,31 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = p.parse_args(argv)
 
     import numpy as np
-    import pyarrow as pa
 
-    from Process_Data.data_dir import DataDirError, read_kv
-    from TrainAndTest.backend.calibration import LogisticCalibration, quality_features
-    from TrainAndTest.io.trial_stream import (
-        IdVocabulary,
-        ScoreWriter,
-        id_rows,
-        iter_matched_scores,
-        iter_score_blocks,
+    from Process_Data.data_dir import DataDirError
+    from TrainAndTest.backend.calibration import LogisticCalibration
+    from TrainAndTest.backend.calibration_files import (
+        calibrate_score_file,
+        duration_quality,
+        read_labelled_scores,
     )
     from TrainAndTest.io.trials import TrialsError
 
     try:
-        dur_ids = durations = None
-        if args.utt2dur:
-            table = read_kv(args.utt2dur)
-            dur_ids = IdVocabulary(list(table))
-            durations = np.array([float(v) for v in table.values()])
-
-        def quality(enrol, test):
-            """QMF duration features of a block, or None without --utt2dur."""
-            if durations is None:
-                return None
-            sides = []
-            for col in (enrol, test):
-                rows = id_rows(col, dur_ids)
-                if np.any(rows < 0):
-                    bad = pa.array(np.flatnonzero(rows < 0))
-                    missing = sorted(set(col.take(bad).to_pylist()))
-                    raise TrialsError(f"{len(missing)} ids have no duration in "
-                                      f"{args.utt2dur} (e.g. {', '.join(missing[:5])})")
-                sides.append(durations[rows])
-            return quality_features(*sides)
-
-        values, labels, q_dev = [], [], []
-        for mb in iter_matched_scores(args.dev_trials, args.dev_scores, args.block_size,
-                                      args.allow_missing):
-            if np.any(mb.trials.labels < 0):
-                raise TrialsError(f"{args.dev_trials}: calibration needs labelled trials")
-            values.append(mb.scores[mb.kept])
-            labels.append(mb.trials.labels[mb.kept])
-            q = quality(mb.trials.enrol.filter(mb.kept), mb.trials.test.filter(mb.kept))
-            if q is not None:
-                q_dev.append(q)
-        cal = LogisticCalibration(args.p_target).fit(
-            np.concatenate(values), np.concatenate(labels),
-            np.concatenate(q_dev) if q_dev else None)
+        quality = duration_quality(args.utt2dur) if args.utt2dur else None
+        values, labels, q_dev = read_labelled_scores(
+            args.dev_trials, args.dev_scores, args.block_size, args.allow_missing, quality)
+        cal = LogisticCalibration(args.p_target).fit(values, labels, q_dev)
         del values, labels, q_dev
-        with ScoreWriter(args.scores_out) as out:
-            for sb in iter_score_blocks(args.scores_in, args.block_size):
-                out.write(sb.enrol, sb.test,
-                          cal.transform(sb.scores, quality(sb.enrol, sb.test)))
+        count = calibrate_score_file(cal, args.scores_in, args.scores_out, quality,
+                                     args.block_size)
         if args.save:
             np.savez(args.save, **cal.state())
     except (TrialsError, DataDirError, ValueError, OSError) as e:
         print(f"calibrate: ERROR: {e}", file=sys.stderr)
         return 1
     print(f"calibrate: weights {np.round(cal.weights, 4).tolist()} bias {cal.bias:.4f}; "
-          f"wrote {out.count} LLRs to {args.scores_out}", file=sys.stderr)
+          f"wrote {count} LLRs to {args.scores_out}", file=sys.stderr)
     return 0
 
 

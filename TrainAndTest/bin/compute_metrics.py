@@ -2,21 +2,22 @@
 
 Usage:
     python -m TrainAndTest.bin.compute_metrics data/test/trials exp/x/scores/cosine \\
-        [--det det.png] [--hist hist.png] [--thresholds] [--calibrated] \\
+        [--det det.png] [--hist hist.png] [--thresholds] [--calibrated] [--min-cllr] \\
         [--results exp/x/RESULTS.md --system cosine] \\
         [--tsne tsne.png --embeddings exp/x/xvectors_test --utt2spk data/test/utt2spk] \\
         [--allow-missing] [--block-size 250000] [--run-size 4000000] [--tmp-dir /tmp]
 
 Prints ``EER: x.xx%`` (with its threshold) and ``minDCF(p): x.xxxx`` for each p_target
 (0.01, 0.001, 0.05 with C_miss = C_fa = 1); with ``--calibrated`` also ``actDCF(p)`` and
-``Cllr``. Trials are Kaldi (``enrol test target|nontarget``) or VoxCeleb (``1|0 enrol
+``Cllr``; with ``--min-cllr`` ``min-Cllr`` (Cllr after the best monotone calibration, PAV).
+Trials are Kaldi (``enrol test target|nontarget``) or VoxCeleb (``1|0 enrol
 test``) lists; scores (``enrol test score``) are matched by the id pair.
 
 Memory is bounded by ``--block-size`` (trials read at a time) and ``--run-size`` (trials
 sorted at a time; longer lists are sorted in runs spilled to ``--tmp-dir``, 9 bytes a
 trial, and merged), not by the length of the list; the EER and minDCF are exact either
-way. ``--det`` and ``--hist`` plot every trial and so hold the scores in memory (9 bytes a
-trial).
+way. ``--det``, ``--hist`` and ``--min-cllr`` use every trial and so hold the scores in
+memory (9 bytes a trial).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("scores")
     p.add_argument("--p-target", default="0.01,0.001,0.05", help="comma-separated priors")
     p.add_argument("--calibrated", action="store_true", help="scores are LLRs: actDCF, Cllr")
+    p.add_argument("--min-cllr", action="store_true", help="min-Cllr (PAV; scores in memory)")
     p.add_argument("--thresholds", action="store_true", help="print EER/FAR 1%%/0.1%% table")
     p.add_argument("--det", default="", help="DET curve PNG")
     p.add_argument("--hist", default="", help="score histogram PNG")
@@ -62,7 +64,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from TrainAndTest.metrics.external import ExternalDet
 
     prog = "compute_metrics"
-    keep_all = bool(args.det or args.hist)
+    keep_all = bool(args.det or args.hist or args.min_cllr)
     kept_scores: List[np.ndarray] = []
     kept_labels: List[np.ndarray] = []
     try:
@@ -97,6 +99,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         for pt in p_targets:
             print(f"actDCF({pt:g}): {metrics[f'act_dcf@{pt:g}']:.4f}")
         print(f"Cllr: {metrics['cllr']:.4f}")
+    if keep_all:
+        values, labels = np.concatenate(kept_scores), np.concatenate(kept_labels)
+    if args.min_cllr:
+        from TrainAndTest.backend.calibration import min_cllr
+
+        metrics["min_cllr"] = min_cllr(values, labels)
+        print(f"min-Cllr: {metrics['min_cllr']:.4f}")
     if args.thresholds:
         from TrainAndTest.backend.thresholds import (
             format_threshold_table,
@@ -104,10 +113,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
 
         print(format_threshold_table(threshold_rows_from_metrics(metrics, FARS)), end="")
-    if keep_all:
+    if args.det or args.hist:
         from TrainAndTest.metrics import plots  # matplotlib + scipy.stats: seconds to import
 
-        values, labels = np.concatenate(kept_scores), np.concatenate(kept_labels)
         if args.det:
             plots.plot_det(values, labels, args.det, p_target=p_targets[0],
                            title=Path(args.scores).name)

@@ -34,25 +34,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = p.parse_args(argv)
     prog = "fit_operating_point"
 
-    import numpy as np
-
-    from TrainAndTest.inference.operating_point import fit_operating_point
-    from TrainAndTest.io.trials import read_scores, read_trials
+    from TrainAndTest.backend.calibration_files import read_labelled_scores
 
     try:
-        trials = read_trials(args.trials)
-        enrol, test, scores = read_scores(args.scores)
-        by_pair = {(e, t): s for e, t, s in zip(enrol, test, scores)}
-        missing = [(e, t) for e, t in zip(trials.enrol, trials.test) if (e, t) not in by_pair]
-        if missing:
-            raise ValueError(
-                f"{args.scores}: no score for {len(missing)} trials of "
-                f"{args.trials}, e.g. '{missing[0][0]} {missing[0][1]}'"
-            )
-        s = np.array([by_pair[(e, t)] for e, t in zip(trials.enrol, trials.test)])
-        y = np.asarray(trials.labels, dtype=int)
-        if y.min() == y.max():
-            raise ValueError(f"{args.trials}: needs target and nontarget trials")
+        s, y, _ = read_labelled_scores(args.trials, args.scores)
+        # imported after the streamed read: torch loaded while pyarrow's reader threads
+        # unwind from an error can abort the interpreter at exit
+        from TrainAndTest.inference.operating_point import fit_operating_point
+
         m = fit_operating_point(s, y, args.exp_dir, scoring=args.scoring)
     except (OSError, ValueError) as e:
         print(f"{prog}: {e}", file=sys.stderr)

@@ -34,8 +34,8 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 import numpy as np
 
-CALIBRATION_DIR = "calibration"
-CALIBRATION_FILE = "calibration.npz"
+from TrainAndTest.backend.calibration_files import CALIBRATION_DIR, CALIBRATION_FILE
+
 THRESHOLDS_FILE = "thresholds.json"
 
 
@@ -148,28 +148,6 @@ def load_operating_point(model_path) -> OperatingPoint:
     return OperatingPoint(str(d), scoring, default, rows, calibration)
 
 
-def min_cllr(scores, labels) -> float:
-    """Cllr after the best monotone calibration (PAV, via isotonic regression), in bits.
-
-    The PAV posteriors are clipped to [1e-6, 1 - 1e-6] so that a perfectly separated
-    list has a finite value.
-
-    Example:
-        >>> round(min_cllr([0.0, 1.0, 2.0, 3.0], [0, 0, 1, 1]), 4)
-        0.0
-    """
-    from sklearn.isotonic import IsotonicRegression
-
-    from TrainAndTest.metrics.error_rates import compute_cllr
-
-    s, y = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.float64)
-    post = IsotonicRegression(out_of_bounds="clip").fit_transform(s, y)
-    post = np.clip(post, 1e-6, 1 - 1e-6)
-    prior = y.mean()
-    llr = np.log(post / (1 - post)) - np.log(prior / (1 - prior))
-    return float(compute_cllr(llr, y.astype(int)))
-
-
 def fit_operating_point(scores, labels, exp_dir, scoring: str = "cosine") -> Dict[str, float]:
     """Fit ``llr = a * score + b`` (logistic, prior 0.5) and the threshold table on
     calibration trials (training speakers held out of PLDA/cohort statistics), write both
@@ -192,7 +170,7 @@ def fit_operating_point(scores, labels, exp_dir, scoring: str = "cosine") -> Dic
         >>> m["min-Cllr"] <= m["Cllr"] < 0.7
         True
     """
-    from TrainAndTest.backend.calibration import LogisticCalibration
+    from TrainAndTest.backend.calibration import LogisticCalibration, min_cllr
     from TrainAndTest.backend.thresholds import threshold_table
     from TrainAndTest.metrics.error_rates import compute_act_dcf, compute_cllr
 

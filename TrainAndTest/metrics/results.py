@@ -36,6 +36,8 @@ def format_row(metrics: Mapping[str, float], p_targets=(0.01, 0.001, 0.05)) -> D
             row[f"actDCF({p:g})"] = f"{metrics[f'act_dcf@{p:g}']:.4f}"
     if "cllr" in metrics:
         row["Cllr"] = f"{metrics['cllr']:.4f}"
+    if "min_cllr" in metrics:
+        row["min-Cllr"] = f"{metrics['min_cllr']:.4f}"
     row["trials (tar/non)"] = f"{metrics['n_target']}/{metrics['n_nontarget']}"
     return row
 

@@ -63,4 +63,5 @@ def test_fit_writes_what_verify_reads(tmp_path, recipe_env):
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 1 and "no score for 5999 trials" in proc.stderr
+    assert proc.returncode == 1 and "5999 of 6000 trials" in proc.stderr
+    assert "have no score in" in proc.stderr and "e1 t1" in proc.stderr
