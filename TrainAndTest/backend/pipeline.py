@@ -24,6 +24,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from TrainAndTest.backend.pair_scores import PairTerms, in_row_chunks
 from TrainAndTest.backend.plda_kaldi import KaldiPlda
 from TrainAndTest.backend.plda_simplified import SimplifiedPlda
 from TrainAndTest.backend.transforms import TRANSFORMS, Lda, LengthNorm, MeanSubtraction, Transform
@@ -121,6 +122,40 @@ class PldaBackend:
             else:
                 out[s:s + len(ei)] = self.plda.score_pairs(e[ei], t[ti])
         return out
+
+    def pair_terms(self, enrol: np.ndarray, test: np.ndarray, num_utts=1) -> PairTerms:
+        """The PLDA score of every (enrolment row, test row) pair as per-utterance terms.
+
+        The transform chain and the PLDA's own transform run once per embedding (in row
+        chunks, so the float64 temporaries stay small); a trial is then one gathered dot
+        product (:meth:`PairTerms.score
+        <TrainAndTest.backend.pair_scores.PairTerms.score>`), equal to
+        :meth:`score_trials` up to float64 rounding.
+
+        Args:
+            enrol, test: raw embeddings (``test`` may be the same array as ``enrol``).
+            num_utts: enrolment utterance count per row (Kaldi scoring only).
+
+        Example:
+            >>> import numpy as np
+            >>> rng = np.random.default_rng(0)
+            >>> y = np.repeat(np.arange(10), 4)
+            >>> x = rng.normal(size=(10, 5))[y] * 3 + rng.normal(size=(40, 5))
+            >>> b = PldaBackend(lda_dim=3).fit(x, y)
+            >>> i, j = np.array([0, 1, 2]), np.array([1, 39, 2])
+            >>> bool(np.allclose(b.pair_terms(x, x).score(i, j), b.score_trials(x, x, i, j)))
+            True
+        """
+        nu = np.broadcast_to(np.asarray(num_utts, dtype=np.float64), (len(enrol),))
+        e = in_row_chunks(self.apply_transforms, enrol)
+        t = e if test is enrol else in_row_chunks(self.apply_transforms, test)
+        if self.plda_type != "kaldi":
+            return self.plda.pair_terms(e, t)
+        e_t = in_row_chunks(lambda r: self.plda.transform_vectors(e[r], nu[r]),
+                            np.arange(len(e)))
+        t_t = e_t if (t is e and not np.any(nu != 1)) else in_row_chunks(
+            self.plda.transform_vectors, t)
+        return self.plda.pair_terms(e_t, t_t, nu)
 
     def score_matrix(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Scores of every row of ``a`` against every row of ``b`` (for cohorts)."""

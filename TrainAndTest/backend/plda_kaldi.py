@@ -28,6 +28,8 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from TrainAndTest.backend.pair_scores import PairTerms
+
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
@@ -162,6 +164,59 @@ class KaldiPlda:
         ll_without = -0.5 * (np.log(var_without).sum() + (test_t * test_t / var_without).sum(axis=1))
         # The 2*pi terms cancel in the ratio.
         return ll_given - ll_without
+
+    def pair_terms(self, enrol_t: np.ndarray, test_t: np.ndarray, num_utts=1) -> PairTerms:
+        """:meth:`llr_pairs` as per-utterance terms: a trial is then one dot product.
+
+        With ``n`` the enrolment's utterance count, ``m = n psi / (n psi + 1) e``,
+        ``vg = 1 + psi / (n psi + 1)`` and ``vw = 1 + psi``, the LLR is
+        ``c(e) + t . (m / vg) + (t * t) . (1 / vw - 1 / vg) / 2`` with
+        ``c(e) = -(sum log vg - sum log vw + sum m^2 / vg) / 2``. When every enrolment has
+        the same ``n`` the last term is the test's own, so the cross term has ``dim``
+        entries; otherwise ``[m / vg, (1 / vw - 1 / vg) / 2]`` meets ``[t, t * t]``.
+
+        Args:
+            enrol_t, test_t: outputs of :meth:`transform_vectors` (one row per utterance).
+            num_utts: utterances of each enrolment row (scalar or ``[n_enrol]``).
+
+        Returns:
+            :class:`~TrainAndTest.backend.pair_scores.PairTerms`; equal to
+            :meth:`llr_pairs` up to float64 rounding.
+
+        Example:
+            >>> import numpy as np
+            >>> p = KaldiPlda(); p.psi = np.array([2.0, 0.5])
+            >>> e, t = np.array([[1.0, 0.0], [0.5, 1.0]]), np.array([[0.3, -1.0]])
+            >>> s = p.pair_terms(e, t, [1, 3]).score(np.array([0, 1]), np.array([0, 0]))
+            >>> bool(np.allclose(s, p.llr_pairs(e, t[[0, 0]], [1, 3])))
+            True
+        """
+        enrol_t = np.asarray(enrol_t, dtype=np.float64)
+        test_t = np.asarray(test_t, dtype=np.float64)
+        n = np.broadcast_to(np.asarray(num_utts, dtype=np.float64), (len(enrol_t),))
+        counts = np.unique(n)
+        psi = self.psi[None, :]
+        var_without = 1.0 + self.psi
+
+        def enrol_side(rows: np.ndarray):
+            nn = n[rows, None]
+            var_given = 1.0 + psi / (nn * psi + 1.0)
+            mean = nn * psi / (nn * psi + 1.0) * enrol_t[rows]
+            bias = -0.5 * (np.log(var_given).sum(axis=1) - np.log(var_without).sum()
+                           + (mean * mean / var_given).sum(axis=1))
+            quad = 0.5 * (1.0 / var_without - 1.0 / var_given)
+            return mean / var_given, quad, bias
+
+        chunks = [enrol_side(np.arange(s, min(s + 16384, len(n))))
+                  for s in range(0, len(n), 16384)]
+        lin = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros((0, len(psi[0])))
+        bias = np.concatenate([c[2] for c in chunks]) if chunks else np.zeros(0)
+        if len(counts) <= 1:
+            quad = chunks[0][1][0] if chunks else np.zeros(len(self.psi))
+            return PairTerms(lin, test_t, bias, (test_t * test_t) @ quad)
+        quad = np.concatenate([c[1] for c in chunks])
+        return PairTerms(np.hstack([lin, quad]), np.hstack([test_t, test_t * test_t]), bias,
+                         np.zeros(len(test_t)))
 
     def llr_matrix(self, enrol_t: np.ndarray, test_t: np.ndarray) -> np.ndarray:
         """LLR of every transformed enrolment row (one utterance) against every test row.

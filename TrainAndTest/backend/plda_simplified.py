@@ -25,6 +25,8 @@ from typing import Dict, Sequence
 import numpy as np
 from scipy import linalg
 
+from TrainAndTest.backend.pair_scores import PairTerms, in_row_chunks
+
 
 def _inv_sqrt_basis(sigma: np.ndarray) -> np.ndarray:
     """``W`` with ``W^T sigma W = I``: eigenvectors scaled by 1/sqrt(eigenvalue)."""
@@ -131,6 +133,30 @@ class SimplifiedPlda:
         s = 0.5 * (np.einsum("ij,jk,ik->i", e, phi, e) + np.einsum("ij,jk,ik->i", t, phi, t))
         s += np.einsum("ij,jk,ik->i", e, psi, t) + const
         return s * self.scaling_factor
+
+    def pair_terms(self, enrol: np.ndarray, test: np.ndarray) -> PairTerms:
+        """:meth:`score_pairs` as per-utterance terms: a trial is then one dot product.
+
+        ``0.5 e'Phi e + const`` is the enrolment's bias, ``0.5 t'Phi t`` the test's and
+        ``(Psi' e) . t`` the cross term (all times ``scaling_factor``).
+
+        Returns:
+            :class:`~TrainAndTest.backend.pair_scores.PairTerms`; equal to
+            :meth:`score_pairs` up to float64 rounding.
+        """
+        phi, psi, const = self._scoring_terms()
+        sf = self.scaling_factor
+
+        def centred(x):
+            return np.asarray(x, dtype=np.float64) - self.mean
+
+        def own(x):
+            c = centred(x)
+            return 0.5 * ((c @ phi) * c).sum(axis=1) * sf
+
+        e_vecs = in_row_chunks(lambda x: (centred(x) @ psi) * sf, enrol)
+        return PairTerms(e_vecs, in_row_chunks(centred, test),
+                         in_row_chunks(own, enrol) + const * sf, in_row_chunks(own, test))
 
     def _scoring_terms(self):
         if getattr(self, "_terms", None) is not None:

@@ -47,10 +47,12 @@ def cohort_stats(
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each vector's scores against the cohort.
 
-    Scores are computed for ``block_size`` vectors against ``cohort_block`` cohort vectors
-    at a time; only the running ``top_k`` highest scores (adaptive norm) or running sums
-    are kept, so memory is ``block_size * (top_k + cohort_block)`` scores whatever the
-    cohort size (a cohort of 100k speaker means included).
+    Without ``top_k``, scores are computed for ``block_size`` vectors against
+    ``cohort_block`` cohort vectors at a time and merged as running sums. With ``top_k``
+    (adaptive norm), a few vectors at a time are scored against the whole cohort (at most
+    ``2**24`` scores, 64 MB in float32) and the ``top_k`` highest are selected exactly by
+    :func:`top_k_rows`. Either way memory does not grow with the number of vectors, and
+    a cohort of 100k speaker means is fine.
 
     Args:
         vectors: ``[n, dim]``.
@@ -58,55 +60,167 @@ def cohort_stats(
         score_fn: ``(a, b) -> [len(a), len(b)]`` scores (cosine by default; a PLDA's
             ``score_matrix`` works too).
         top_k: use only the ``top_k`` highest scores of each vector (adaptive norm).
-        block_size: vectors scored at a time.
-        cohort_block: cohort vectors scored at a time.
+        block_size: vectors scored at a time (without ``top_k``; with it, at most this).
+        cohort_block: cohort vectors scored at a time (without ``top_k``).
 
     Returns:
         ``(mean, std)``, each ``[n]``; std is floored at 1e-10.
     """
-    n, m = len(vectors), len(cohort)
-    if top_k is not None and not 0 < top_k <= m:
-        raise ValueError(f"top_k must be in 1..{m} (cohort size), got {top_k}")
-    if top_k == m:
-        top_k = None  # every score counts
-    if score_fn is cosine_matrix:
-        # Normalise once, not once per block pair.
-        vectors, cohort = unit_rows(vectors), unit_rows(cohort)
+    scorer = CohortScorer(cohort, score_fn, top_k, block_size, cohort_block)
+    return scorer.stats(vectors)
 
-        def score_fn(a, b):
-            return a @ b.T
 
-    mean = np.empty(n)
-    std = np.empty(n)
-    for start in range(0, n, block_size):
-        v = vectors[start:start + block_size]
-        if top_k is None:
-            # Chan et al.'s pairwise update of count, mean and sum of squared deviations.
-            cnt, mu, m2 = 0, np.zeros(len(v)), np.zeros(len(v))
-            for c0 in range(0, m, cohort_block):
-                s = np.asarray(score_fn(v, cohort[c0:c0 + cohort_block]), dtype=np.float64)
-                k = s.shape[1]
-                bmu = s.mean(axis=1)
-                bm2 = ((s - bmu[:, None]) ** 2).sum(axis=1)
-                delta = bmu - mu
-                tot = cnt + k
-                mu = mu + delta * k / tot
-                m2 = m2 + bm2 + delta ** 2 * cnt * k / tot
-                cnt = tot
-            mean[start:start + len(v)] = mu
-            std[start:start + len(v)] = np.sqrt(m2 / cnt)
-            continue
-        top = None
-        for c0 in range(0, m, cohort_block):
-            s = np.asarray(score_fn(v, cohort[c0:c0 + cohort_block]))
-            cand = s if top is None else np.concatenate([top, s], axis=1)
-            if cand.shape[1] > top_k:
-                cand = np.partition(cand, cand.shape[1] - top_k, axis=1)[:, -top_k:]
-            top = cand
-        top = top.astype(np.float64)
-        mean[start:start + len(v)] = top.mean(axis=1)
-        std[start:start + len(v)] = top.std(axis=1)
-    return mean, np.maximum(std, 1e-10)
+class CohortScorer:
+    """Cohort statistics of any vectors against one cohort, prepared once.
+
+    The cohort is length-normalised once for cosine scores (not once per block), so
+    asking for a few vectors at a time (:class:`CohortStatsCache`) costs only their
+    scores. Arguments as :func:`cohort_stats`.
+
+    Example:
+        >>> import numpy as np
+        >>> c = CohortScorer(np.eye(3), top_k=2)
+        >>> [round(float(x), 3) for x in c.stats(np.array([[1.0, 1.0, 0.0]]))[0]]
+        [0.707]
+    """
+
+    def __init__(self, cohort: np.ndarray,
+                 score_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = cosine_matrix,
+                 top_k: Optional[int] = None, block_size: int = 1024, cohort_block: int = 8192):
+        m = len(cohort)
+        if top_k is not None and not 0 < top_k <= m:
+            raise ValueError(f"top_k must be in 1..{m} (cohort size), got {top_k}")
+        self.top_k = None if top_k == m else top_k  # every score counts
+        self.block_size, self.cohort_block = block_size, cohort_block
+        self.prepare = lambda x: x
+        self.cohort = cohort
+        self.score_fn = score_fn
+        if score_fn is cosine_matrix:
+            # Normalise once, not once per block pair.
+            self.prepare = unit_rows
+            self.cohort = unit_rows(cohort)
+            self.score_fn = _inner_products
+
+    def stats(self, vectors: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)`` of each row of ``vectors``; std floored at 1e-10."""
+        n, m = len(vectors), len(self.cohort)
+        vectors = self.prepare(vectors)
+        mean = np.empty(n)
+        std = np.empty(n)
+        step = self.block_size
+        if self.top_k is not None:
+            step = max(1, min(self.block_size, 2**24 // max(m, 1)))
+            step = step - step % 16 if step >= 16 else step
+        for start in range(0, n, step):
+            v = vectors[start:start + step]
+            got = len(v)
+            if got < step:
+                # Always the same product shape: BLAS picks its kernel (and with it the
+                # rounding) by shape, and a row's statistics must not depend on which
+                # rows were asked for with it (CohortStatsCache asks a block at a time).
+                v = np.concatenate([v, np.zeros((step - got,) + v.shape[1:], v.dtype)])
+            if self.top_k is None:
+                mu, sd = self._running_stats(v)
+            else:
+                top = top_k_rows(np.asarray(self.score_fn(v, self.cohort)), self.top_k)
+                top = top.astype(np.float64)
+                mu, sd = top.mean(axis=1), top.std(axis=1)
+            mean[start:start + got] = mu[:got]
+            std[start:start + got] = sd[:got]
+        return mean, np.maximum(std, 1e-10)
+
+    def _running_stats(self, v: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        # Chan et al.'s pairwise update of count, mean and sum of squared deviations.
+        cnt, mu, m2 = 0, np.zeros(len(v)), np.zeros(len(v))
+        for c0 in range(0, len(self.cohort), self.cohort_block):
+            s = np.asarray(self.score_fn(v, self.cohort[c0:c0 + self.cohort_block]),
+                           dtype=np.float64)
+            k = s.shape[1]
+            bmu = s.mean(axis=1)
+            bm2 = ((s - bmu[:, None]) ** 2).sum(axis=1)
+            delta = bmu - mu
+            tot = cnt + k
+            mu = mu + delta * k / tot
+            m2 = m2 + bm2 + delta ** 2 * cnt * k / tot
+            cnt = tot
+        return mu, np.sqrt(m2 / cnt)
+
+
+class CohortStatsCache:
+    """Cohort statistics of the rows of an embedding matrix, each computed the first time
+    it is asked for (all new rows of a request together).
+
+    A trial list of 100M trials over 100k embeddings thus scores each embedding against
+    the cohort once, in the pass that reads the list; rows no trial uses cost nothing.
+    A row's statistics depend only on that row, so they equal :func:`cohort_stats_of_rows`
+    whatever the order of the requests.
+
+    Example:
+        >>> import numpy as np
+        >>> cache = CohortStatsCache(np.eye(3), CohortScorer(np.eye(3)))
+        >>> mu, sd = cache.lookup(np.array([2, 2, 0]))
+        >>> mu.shape, int(cache.done.sum())
+        ((3,), 2)
+    """
+
+    def __init__(self, matrix: np.ndarray, scorer: CohortScorer):
+        self.matrix, self.scorer = matrix, scorer
+        self.mean = np.full(len(matrix), np.nan)
+        self.std = np.full(len(matrix), np.nan)
+        self.done = np.zeros(len(matrix), dtype=bool)
+
+    def lookup(self, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)`` of each of ``rows`` (row indices, repeats allowed)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        new = np.unique(rows[~self.done[rows]])
+        if new.size:
+            self.mean[new], self.std[new] = self.scorer.stats(self.matrix[new])
+            self.done[new] = True
+        return self.mean[rows], self.std[rows]
+
+
+def _inner_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a @ b.T
+
+
+def top_k_rows(scores: np.ndarray, k: int, group: int = 16) -> np.ndarray:
+    """The ``k`` largest values of each row of ``scores``, exactly, in no particular order.
+
+    A partition of whole 100k-wide rows costs about 3 ns a score; instead the columns are
+    cut into ``group``-strided groups and the maximum of each group taken (an element-wise
+    maximum of ``group`` contiguous slices, memory speed). The ``k``-th largest group
+    maximum of a row is at most its ``k``-th largest score (``k`` distinct groups reach
+    it), so every top-``k`` score lies in a group whose maximum reaches it; only those
+    groups (a few hundred) are partitioned. Ties are kept: the values returned are the
+    same multiset as ``np.partition(scores, m - k, axis=1)[:, m - k:]``.
+
+    Example:
+        >>> import numpy as np
+        >>> s = np.random.default_rng(0).normal(size=(3, 5000)).astype(np.float32)
+        >>> ref = np.sort(np.partition(s, 5000 - 40, axis=1)[:, -40:], axis=1)
+        >>> bool(np.array_equal(np.sort(top_k_rows(s, 40), axis=1), ref))
+        True
+    """
+    r, m = scores.shape
+    n_groups = m // group
+    if n_groups < 4 * k:  # narrow rows: one partition is as cheap
+        return np.partition(scores, m - k, axis=1)[:, m - k:]
+    scores = np.ascontiguousarray(scores)
+    main = scores[:, :n_groups * group].reshape(r, group, n_groups)
+    gmax = main.max(axis=1)
+    thr = np.partition(gmax, n_groups - k, axis=1)[:, n_groups - k]
+    rows, cols = np.nonzero(gmax >= thr[:, None])
+    counts = np.bincount(rows, minlength=r)
+    pos = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    cand = np.full((r, int(counts.max()), group), -np.inf, dtype=scores.dtype)
+    # main[rows, :, cols] as one flat take: each candidate group's members, in a row.
+    first = rows * m + cols
+    cand[rows, pos] = scores.ravel().take(first[:, None] + n_groups * np.arange(group))
+    cand = cand.reshape(r, -1)
+    if m > n_groups * group:
+        cand = np.concatenate([cand, scores[:, n_groups * group:]], axis=1)
+    w = cand.shape[1]
+    return np.partition(cand, w - k, axis=1)[:, w - k:]
 
 
 def cohort_stats_of_rows(

@@ -33,9 +33,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="trials scored and written at a time")
     args = p.parse_args(argv)
 
-    from TrainAndTest.backend.cosine import cosine_score_pairs, unit_rows
+    from functools import partial
+
+    from TrainAndTest.backend.cosine import gathered_dots, unit_rows
+    from TrainAndTest.backend.trial_scoring import score_trial_list
     from TrainAndTest.io.embeddings import EmbeddingError, read_embeddings
-    from TrainAndTest.io.trial_stream import EmbeddingRows, ScoreWriter, iter_trial_blocks
     from TrainAndTest.io.trials import TrialsError
 
     try:
@@ -45,22 +47,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise EmbeddingError(f"enrolment dim {enrol.dim} != test dim {test.dim}")
         e_mat = unit_rows(enrol.matrix)
         t_mat = e_mat if test is enrol else unit_rows(test.matrix)
-        rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
-        with ScoreWriter(args.scores) as out:
-            for tb in iter_trial_blocks(args.trials, args.block_size):
-                e_idx, t_idx, kept = rows.block(tb)
-                if not args.allow_missing and rows.missing_trials:
-                    continue  # counted for the error below; nothing is written
-                scores = cosine_score_pairs(e_mat, t_mat, e_idx, t_idx, normalized=True)
-                out.write(tb.enrol.filter(kept), tb.test.filter(kept), scores)
-            rows.check(args.allow_missing)
+        enrol.matrix = test.matrix = None  # only the unit rows are scored: free 4 B x dim a row
+        count, dropped = score_trial_list(
+            args.trials, args.scores, enrol.ids, test.ids, partial(gathered_dots, e_mat, t_mat),
+            args.block_size, args.allow_missing)
     except (TrialsError, EmbeddingError, ValueError, OSError) as e:
         print(f"score_cosine: ERROR: {e}", file=sys.stderr)
         return 1
-    if rows.missing_trials:
-        print(f"score_cosine: WARNING: dropped {rows.missing_trials} trials without "
+    if dropped:
+        print(f"score_cosine: WARNING: dropped {dropped} trials without "
               "embeddings (--allow-missing)", file=sys.stderr)
-    print(f"score_cosine: scored {out.count} trials", file=sys.stderr)
+    print(f"score_cosine: scored {count} trials", file=sys.stderr)
     return 0
 
 

@@ -11,11 +11,13 @@ Methods: znorm, tnorm, snorm, asnorm (S-norm over the ``top_k`` closest cohort v
 Cohort scores use cosine similarity, or the PLDA back-end given with ``--plda`` (use the
 scorer that produced the input scores).
 
-Two passes over the list, each a block of ``--block-size`` trials at a time: the first
-finds the embeddings the trials use, whose cohort statistics are then computed in blocks
-of vectors and cohort vectors (top-k kept as it goes, so a cohort of 100k speaker means
-is fine); the second reads the input scores alongside the list and writes normalised
-scores block by block (temporary name, renamed when complete).
+One pass over the list and the input scores, a block of ``--block-size`` trials at a
+time (read ahead in a background thread). The cohort statistics of an embedding are
+computed the first time a trial uses it, for all the new embeddings of a block together
+(a few vectors against the whole cohort at a time, the top-k selected exactly), so each
+used embedding is scored against the cohort once and a cohort of 100k speaker means is
+fine; each trial is then normalised with its two embeddings' statistics, and the block
+is written (temporary name, renamed when complete).
 """
 
 from __future__ import annotations
@@ -44,28 +46,20 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="trials read and written at a time")
     args = p.parse_args(argv)
 
-    import numpy as np
-
-    from TrainAndTest.backend.score_norm import (
-        cohort_stats_of_rows,
-        cosine_matrix,
-        normalize_scores,
-    )
+    from TrainAndTest.backend.score_norm import CohortScorer, CohortStatsCache, cosine_matrix
+    from TrainAndTest.backend.score_norm import normalize_scores as normalize
     from TrainAndTest.io.embeddings import EmbeddingError, read_embeddings
-    from TrainAndTest.io.trial_stream import (
-        EmbeddingRows,
-        MatchReport,
-        ScoreWriter,
-        iter_matched_scores,
-        iter_trial_blocks,
-        warn_extra,
-    )
+    from TrainAndTest.io.id_index import EmbeddingRows
+    from TrainAndTest.io.prefetch import prefetched
+    from TrainAndTest.io.score_match import MatchReport, iter_matched_scores, warn_extra
+    from TrainAndTest.io.score_writer import ScoreWriter
     from TrainAndTest.io.trials import TrialsError
 
     try:
         enrol = read_embeddings(args.enrol)
         test = enrol if args.test == args.enrol else read_embeddings(args.test)
         cohort = read_embeddings(args.cohort)
+        n_cohort = len(cohort.ids)
         score_fn = cosine_matrix
         if args.plda:
             from TrainAndTest.backend.pipeline import PldaBackend
@@ -75,43 +69,33 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.method == "asnorm":
             if args.top_k < 1:
                 raise ValueError("asnorm needs --top-k >= 1")
-            k = min(args.top_k, len(cohort.ids))
-        need_e, need_t = args.method != "tnorm", args.method != "znorm"
-        # Pass 1: which embeddings do the trials use?
-        rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
-        used_e = np.zeros(len(enrol.ids), dtype=bool)
-        used_t = np.zeros(len(test.ids), dtype=bool)
-        for tb in iter_trial_blocks(args.trials, args.block_size):
-            e_idx, t_idx, _ = rows.block(tb)
-            used_e[e_idx] = True
-            used_t[t_idx] = True
-        rows.check(args.allow_missing)
-        e_stats = t_stats = None
-        if test is enrol and need_e and need_t:
-            e_stats = t_stats = cohort_stats_of_rows(enrol.matrix, used_e | used_t,
-                                                     cohort.matrix, score_fn, k)
-        else:
-            if need_e:
-                e_stats = cohort_stats_of_rows(enrol.matrix, used_e, cohort.matrix,
-                                               score_fn, k)
-            if need_t:
-                t_stats = cohort_stats_of_rows(test.matrix, used_t, cohort.matrix,
-                                               score_fn, k)
-        # Pass 2: the input scores alongside the list, normalised block by block.
+            k = min(args.top_k, n_cohort)
+        scorer = CohortScorer(cohort.matrix, score_fn, k)
+        cohort.matrix = None  # the scorer holds what it needs (unit rows for cosine)
+        # Each embedding's statistics are computed the first time a trial uses it, so one
+        # pass over the list does, and no embedding is scored against the cohort twice.
+        e_cache = CohortStatsCache(enrol.matrix, scorer) if args.method != "tnorm" else None
+        t_cache = None
+        if args.method != "znorm":
+            t_cache = e_cache if (test is enrol and e_cache) else CohortStatsCache(
+                test.matrix, scorer)
         report = MatchReport()
-        rows2 = EmbeddingRows(enrol.ids, test.ids, args.trials)
+        rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
+        matched = iter_matched_scores(args.trials, args.scores_in, args.block_size,
+                                      args.allow_missing, report)
         with ScoreWriter(args.scores_out) as out:
-            for mb in iter_matched_scores(args.trials, args.scores_in, args.block_size,
-                                          args.allow_missing, report):
-                e_idx, t_idx, have_emb = rows2.block(mb.trials)
+            for mb, (e_idx, t_idx, have_emb) in prefetched(
+                    (mb, rows.block(mb.trials)) for mb in matched):
+                if rows.missing_trials and not args.allow_missing:
+                    continue  # counted for the error below; nothing is written
                 both = have_emb & mb.kept
                 keep = mb.kept[have_emb]  # of the trials with embeddings, those with a score
                 e_idx, t_idx = e_idx[keep], t_idx[keep]
-                values = mb.scores[both]
-                es = (e_stats[0][e_idx], e_stats[1][e_idx]) if need_e else None
-                ts = (t_stats[0][t_idx], t_stats[1][t_idx]) if need_t else None
-                normed = normalize_scores(values, args.method, es, ts)
+                es = e_cache.lookup(e_idx) if e_cache else None
+                ts = t_cache.lookup(t_idx) if t_cache else None
+                normed = normalize(mb.scores[both], args.method, es, ts)
                 out.write(mb.trials.enrol.filter(both), mb.trials.test.filter(both), normed)
+            rows.check(args.allow_missing)
     except (TrialsError, EmbeddingError, ValueError, OSError) as e:
         print(f"score_norm: ERROR: {e}", file=sys.stderr)
         return 1
@@ -119,7 +103,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if extra:
         print(f"score_norm: WARNING: {extra}", file=sys.stderr)
     print(f"score_norm: {args.method} of {out.count} trials with a cohort of "
-          f"{len(cohort.ids)}", file=sys.stderr)
+          f"{n_cohort}", file=sys.stderr)
     return 0
 
 

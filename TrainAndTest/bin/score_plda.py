@@ -15,7 +15,6 @@ name, renamed when complete): memory is the embeddings plus one block.
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from typing import List, Optional
 
@@ -39,8 +38,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     import numpy as np
 
     from TrainAndTest.backend.pipeline import PldaBackend
+    from TrainAndTest.backend.trial_scoring import score_trial_list
     from TrainAndTest.io.embeddings import EmbeddingError, read_embeddings, read_num_utts
-    from TrainAndTest.io.trial_stream import EmbeddingRows, ScoreWriter, iter_trial_blocks
     from TrainAndTest.io.trials import TrialsError
 
     try:
@@ -51,35 +50,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.num_utts:
             counts = read_num_utts(args.num_utts)
             num_utts = np.array([counts.get(k, 1) for k in enrol.ids], dtype=np.float64)
-        # The transform chain (mean, LDA, length norm) runs once per embedding here; the
-        # per-block scorer is a copy of the back-end without it.
-        e_all = backend.apply_transforms(enrol.matrix)
-        t_all = e_all if test is enrol else backend.apply_transforms(test.matrix)
-        scorer = copy.copy(backend)
-        scorer.transforms = []
-        rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
-        with ScoreWriter(args.scores) as out:
-            for tb in iter_trial_blocks(args.trials, args.block_size):
-                e_idx, t_idx, kept = rows.block(tb)
-                if not args.allow_missing and rows.missing_trials:
-                    continue  # counted for the error below
-                # Only the block's distinct rows go through the PLDA's own transform.
-                ue, e_inv = np.unique(e_idx, return_inverse=True)
-                ut, t_inv = np.unique(t_idx, return_inverse=True)
-                e_sub = e_all[ue]
-                t_sub = e_sub if (test is enrol and np.array_equal(ue, ut)) else t_all[ut]
-                # Blocks of 8192 keep the per-pair temporaries in cache (65536: 700 MB).
-                scores = scorer.score_trials(e_sub, t_sub, e_inv.ravel(), t_inv.ravel(),
-                                              num_utts[ue], block_size=8192)
-                out.write(tb.enrol.filter(kept), tb.test.filter(kept), scores)
-            rows.check(args.allow_missing)
+        # Transforms and PLDA terms once per embedding; a trial is then one dot product.
+        terms = backend.pair_terms(enrol.matrix, enrol.matrix if test is enrol else test.matrix,
+                                   num_utts)
+        enrol.matrix = test.matrix = None  # only the terms are scored
+        count, dropped = score_trial_list(args.trials, args.scores, enrol.ids, test.ids,
+                                          terms.score, args.block_size, args.allow_missing)
     except (TrialsError, EmbeddingError, ValueError, OSError, KeyError) as e:
         print(f"score_plda: ERROR: {e}", file=sys.stderr)
         return 1
-    if rows.missing_trials:
-        print(f"score_plda: WARNING: dropped {rows.missing_trials} trials without embeddings "
+    if dropped:
+        print(f"score_plda: WARNING: dropped {dropped} trials without embeddings "
               "(--allow-missing)", file=sys.stderr)
-    print(f"score_plda: scored {out.count} trials", file=sys.stderr)
+    print(f"score_plda: scored {count} trials", file=sys.stderr)
     return 0
 
 
