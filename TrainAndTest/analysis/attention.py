@@ -42,11 +42,8 @@ class AttentionMap(Attribution):
     """Attention-weighted frame-feature magnitude (see the module docstring).
 
     Example:
-        >>> from TrainAndTest.models import MODELS
-        >>> from TrainAndTest.analysis.targets import VerificationTarget
-        >>> m = MODELS.build("ecapa_tdnn", feat_dim=8, embed_dim=4, channels=8, mfa_channels=8,
-        ...                  scale=4, se_channels=4, attention_channels=4).eval()
-        >>> AttentionMap(VerificationTarget(m, torch.ones(4))).attribute(torch.randn(30, 8)).shape
+        >>> from TrainAndTest.analysis.targets import demo_target
+        >>> AttentionMap(demo_target("ecapa_tdnn")).attribute(torch.randn(30, 8)).shape
         torch.Size([30, 8])
     """
 

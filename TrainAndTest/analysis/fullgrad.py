@@ -37,11 +37,8 @@ class FullGrad(Attribution):
 
     Example:
         >>> import torch
-        >>> from TrainAndTest.models import MODELS
-        >>> from TrainAndTest.analysis.targets import VerificationTarget
-        >>> m = MODELS.build("xvector_tdnn", feat_dim=8, embed_dim=4, channels=8,
-        ...                  stats_channels=8).eval()
-        >>> FullGrad(VerificationTarget(m, torch.ones(4))).attribute(torch.randn(30, 8)).shape
+        >>> from TrainAndTest.analysis.targets import demo_target
+        >>> FullGrad(demo_target()).attribute(torch.randn(30, 8)).shape
         torch.Size([30, 8])
     """
 

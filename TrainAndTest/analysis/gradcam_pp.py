@@ -31,11 +31,8 @@ class GradCamPlusPlus(LayerMethod):
 
     Example:
         >>> import torch
-        >>> from TrainAndTest.models import MODELS
-        >>> from TrainAndTest.analysis.targets import VerificationTarget
-        >>> m = MODELS.build("xvector_tdnn", feat_dim=8, embed_dim=4, channels=8,
-        ...                  stats_channels=8).eval()
-        >>> t = VerificationTarget(m, torch.ones(4))
+        >>> from TrainAndTest.analysis.targets import demo_target
+        >>> t = demo_target()
         >>> bool((GradCamPlusPlus(t).attribute(torch.randn(30, 8)) >= 0).all())
         True
     """

@@ -106,6 +106,18 @@ class VerificationTarget(Target):
         return F.normalize(self.model(x).float(), dim=1) @ self.enrol
 
 
+def demo_target(model: str = "xvector_tdnn", feat_dim: int = 8) -> VerificationTarget:
+    """A verification target on a tiny untrained model (``xvector_tdnn`` or ``ecapa_tdnn``),
+    for examples and quick checks of a method; embeddings have 4 dimensions."""
+    from TrainAndTest.models import MODELS
+
+    conf = ({"channels": 8, "mfa_channels": 8, "scale": 4, "se_channels": 4,
+             "attention_channels": 4} if model == "ecapa_tdnn"
+            else {"channels": 8, "stats_channels": 8})
+    net = MODELS.build(model, feat_dim=feat_dim, embed_dim=4, **conf).eval()
+    return VerificationTarget(net, torch.ones(4))
+
+
 def predicted_class(model: nn.Module, head: nn.Module, x: torch.Tensor) -> int:
     """The class of the largest logit for one input ``x [1, T, F]`` (for test speakers)."""
     with torch.no_grad():

@@ -22,15 +22,20 @@ from typing import List, Optional
 PROG = "embedding_checks"
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    """Parse arguments, compute and write the checks; returns the exit code."""
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     p = argparse.ArgumentParser(prog="python -m TrainAndTest.bin.embedding_checks",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("exp_dir")
-    p.add_argument("out_dir")
+    p.add_argument("exp_dir", help="experiment dir with final.pt (its loss head)")
+    p.add_argument("out_dir", help="where the figures and embedding_checks.md go")
     p.add_argument("--data-dir", default="", help="embed its utterances for the bias check")
-    p.add_argument("--max-utts", type=int, default=0)
-    args = p.parse_args(argv)
+    p.add_argument("--max-utts", type=int, default=0, help="at most N of them (0: all)")
+    return p.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Parse arguments, compute and write the checks; returns the exit code."""
+    args = parse_args(argv)
 
     import numpy as np
 
