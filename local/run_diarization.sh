@@ -62,9 +62,6 @@ dir=$3
 [ -f "$data/wav.scp" ] || { echo "$0: no $data/wav.scp" >&2; exit 1; }
 case "$sad" in energy|silero|oracle) ;; *) echo "$0: --sad $sad: valid are energy silero oracle" >&2; exit 1 ;; esac
 case "$cluster" in ahc|spectral|umap_hdbscan) ;; *) echo "$0: --cluster $cluster: valid are ahc spectral umap_hdbscan" >&2; exit 1 ;; esac
-for b in num_speakers_from_reference tune; do
-  case "${!b}" in true|false) ;; *) echo "$0: --${b//_/-} ${!b}: must be true or false" >&2; exit 1 ;; esac
-done
 [ "$sad" = oracle ] && sad_rttm=${sad_rttm:-$data/rttm}
 if [ "$sad" = oracle ] && [ ! -f "$sad_rttm" ]; then
   echo "$0: --sad oracle needs a reference: no $sad_rttm (give --sad-rttm)" >&2; exit 1

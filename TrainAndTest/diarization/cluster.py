@@ -165,7 +165,7 @@ def umap_hdbscan(x: np.ndarray, num_speakers: Optional[int] = None,
 
         return relabel(fcluster(linkage(low, method="ward"), t=num_speakers,
                                 criterion="maxclust"))
-    labels = HDBSCAN(min_cluster_size=min_cluster_size).fit_predict(low)
+    labels = HDBSCAN(min_cluster_size=min_cluster_size, copy=True).fit_predict(low)
     if (labels < 0).all():
         return np.zeros(len(x), dtype=np.int64)
     found = sorted(set(labels.tolist()) - {-1})

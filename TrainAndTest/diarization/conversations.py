@@ -12,7 +12,8 @@ distribution (mean ``pause_mean``), or, with probability ``overlap_prob``, an ov
 turn starts 0.2 .. ``max_overlap`` s (at most half the previous turn) before the previous
 one ends. Every speaker gets a level (-20 dBFS RMS +- 3 dB); white noise at ``noise_db``
 dBFS is added so no sample stretch is digital silence. The reference turn is exactly where
-the utterances were put. Everything is drawn from ``numpy.random.default_rng([seed,
+the utterances were put (turns start and end on whole milliseconds, so the 3 decimals of
+the RTTM are exact). Everything is drawn from ``numpy.random.default_rng([seed,
 index])``: the same seed gives the same audio and RTTMs.
 """
 
@@ -143,6 +144,7 @@ def make_conversation(pool: Dict[str, List[str]], opts: ConversationOptions,
             if rms > 0:
                 audio.append(x * (gains[spk] / rms))
         turn = np.concatenate(audio)
+        turn = turn[: len(turn) - len(turn) % (sr // 1000)]  # whole ms: RTTM times are exact
         if not turns:
             start = 0.0
         elif rng.random() < opts.overlap_prob:
@@ -150,7 +152,7 @@ def make_conversation(pool: Dict[str, List[str]], opts: ConversationOptions,
             start = prev.end - min(rng.uniform(0.2, opts.max_overlap), (prev.end - prev.start) / 2)
         else:
             start = cursor + rng.exponential(opts.pause_mean)
-        begin = int(round(start * sr))
+        begin = int(round(round(start, 3) * sr))
         pieces.append((begin, turn))
         turns.append(Turn(begin / sr, (begin + len(turn)) / sr, spk))
         cursor = max(cursor, turns[-1].end)

@@ -1,0 +1,143 @@
+"""Clustering, frame voting, SAD helpers and RTTM/segments I/O: known answers and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from TrainAndTest.diarization.cluster import (
+    CLUSTER_METHODS,
+    ClusterError,
+    cluster_embeddings,
+    eigengap_count,
+    pruned_affinity,
+)
+from TrainAndTest.diarization.der import diarization_error
+from TrainAndTest.diarization.reseg import frame_turns
+from TrainAndTest.diarization.rttm import (
+    RttmError,
+    Turn,
+    read_rttm,
+    read_segments,
+    write_rttm,
+    write_segments,
+)
+from TrainAndTest.diarization.sad import clean_regions, frames_to_regions
+
+
+def blobs(n_spk, per, dim=32, noise=0.15, seed=0):
+    """Well separated speaker clusters: orthogonal directions plus noise."""
+    rng = np.random.default_rng(seed)
+    centres = np.linalg.qr(rng.normal(size=(dim, n_spk)))[0].T * np.sqrt(dim)
+    labels = rng.permutation(np.repeat(np.arange(n_spk), per))
+    return centres[labels] + noise * rng.normal(size=(len(labels), dim)), labels
+
+
+def same_partition(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return (a[:, None] == a[None]).tolist() == (b[:, None] == b[None]).tolist()
+
+
+@pytest.mark.parametrize("method", ["ahc", "spectral"])
+@pytest.mark.parametrize("n_spk", [2, 3, 5])
+def test_well_separated_speakers_are_found(method, n_spk):
+    x, truth = blobs(n_spk, 12)
+    assert same_partition(cluster_embeddings(method, x), truth)  # estimated count
+    assert same_partition(cluster_embeddings(method, x, num_speakers=n_spk), truth)
+
+
+@pytest.mark.slow
+def test_umap_hdbscan_finds_well_separated_speakers():
+    """One test: umap's first call compiles numba code (minutes on a loaded runner)."""
+    pytest.importorskip("umap")
+    for n_spk in (2, 4):
+        x, truth = blobs(n_spk, 12, seed=n_spk)
+        assert same_partition(cluster_embeddings("umap_hdbscan", x), truth)
+        assert same_partition(cluster_embeddings("umap_hdbscan", x, num_speakers=n_spk), truth)
+
+
+@pytest.mark.parametrize("method", sorted(CLUSTER_METHODS))
+def test_oracle_count_is_obeyed_and_small_inputs(method):
+    x, _ = blobs(3, 6)  # fewer than UMAP_MIN_POINTS: umap_hdbscan falls back to ahc
+    assert cluster_embeddings(method, x, num_speakers=2).max() + 1 == 2
+    assert cluster_embeddings(method, x[:1]).tolist() == [0]
+    assert cluster_embeddings(method, x[:0]).tolist() == []
+    assert set(cluster_embeddings(method, x, num_speakers=1).tolist()) == {0}
+
+
+def test_ahc_threshold_moves_the_count():
+    x, _ = blobs(4, 8, noise=0.5)
+    counts = [cluster_embeddings("ahc", x, threshold=t).max() + 1 for t in (-1.0, 0.3, 0.999)]
+    assert counts[0] == 1 and counts[1] == 4 and counts[2] == len(x)
+
+
+def test_eigengap_and_pruning():
+    x, _ = blobs(4, 6)
+    assert eigengap_count(pruned_affinity(x)) == 4
+    aff = pruned_affinity(x, pval=0.2)
+    assert np.allclose(aff, aff.T) and (aff >= 0).all()
+
+
+def test_bad_method_names_the_valid_ones():
+    with pytest.raises(ClusterError, match="valid: ahc, spectral, umap_hdbscan"):
+        cluster_embeddings("kmeans", np.zeros((3, 2)))
+    with pytest.raises(ClusterError, match="num_speakers must be >= 1"):
+        cluster_embeddings("ahc", np.ones((3, 2)), num_speakers=0)
+
+
+def test_frame_voting_known_answer():
+    # windows of 1.5 s every 0.75 s over 0..6 s; speaker 0 until 3 s then speaker 1
+    wins = np.array([[s, s + 1.5] for s in np.arange(0, 4.6, 0.75)])
+    labels = (wins.mean(axis=1) > 3.0).astype(int)
+    turns = frame_turns(wins, labels, [(0.0, 6.0)], prefix="s")
+    assert [t.speaker for t in turns] == ["s0", "s1"]
+    assert turns[0].start == 0.0 and turns[-1].end == 6.0
+    assert abs(turns[0].end - 3.0) <= 0.4  # the change lies between the windows' centres
+    ref = [Turn(0, 3, "a"), Turn(3, 6, "b")]
+    assert diarization_error(ref, turns, (0, 6), collar=1.0).der == 0.0
+
+
+def test_frame_voting_keeps_to_speech_regions():
+    wins = np.array([[0.0, 1.5], [2.0, 2.2]])
+    turns = frame_turns(wins, np.array([0, 1]), [(0.0, 1.5), (2.0, 2.2), (5.0, 5.1)])
+    assert turns[0] == Turn(0.0, 1.5, "0") and turns[1] == Turn(2.0, 2.2, "1")
+    assert turns[2] == Turn(5.0, 5.1, "1")  # no window covers it: the nearest window's label
+    with pytest.raises(ValueError, match="2 windows but 1 labels"):
+        frame_turns(wins, np.array([0]), [(0, 1)])
+
+
+def test_sad_region_helpers():
+    assert frames_to_regions([1, 1, 0, 0, 1], 0.01) == [(0.0, 0.02), (0.04, 0.05)]
+    assert frames_to_regions([], 0.01) == []
+    assert clean_regions([(2.0, 3.0), (0.0, 1.0), (1.2, 1.5), (4.0, 4.05)], 0.25, 0.1) == [
+        (0.0, 1.5), (2.0, 3.0)]
+
+
+def test_rttm_and_segments_round_trip(tmp_path):
+    turns = {"b": [Turn(1.0, 2.5, "x")], "a": [Turn(0.25, 1.0, "y"), Turn(0.0, 0.5, "x")]}
+    write_rttm(tmp_path / "rttm", turns)
+    back = read_rttm(tmp_path / "rttm")
+    assert list(back) == ["a", "b"] and back["a"] == sorted(turns["a"])
+    write_segments(tmp_path / "segments", {"a": [(0.0, 1.25)], "b": [(2.0, 3.5), (0.5, 1.0)]})
+    lines = (tmp_path / "segments").read_text().splitlines()
+    assert lines[0] == "a-0000000-0000125 a 0.00 1.25"
+    assert read_segments(tmp_path / "segments")["b"] == [(0.5, 1.0), (2.0, 3.5)]
+
+
+@pytest.mark.parametrize("line, match", [
+    ("SPEAKER r 1 0.5", "at least 8 fields"),
+    ("SPEAKER r 1 abc 1.0 <NA> <NA> s <NA> <NA>", "not numbers"),
+    ("SPEAKER r 1 1.0 -2 <NA> <NA> s <NA> <NA>", "negative"),
+])
+def test_bad_rttm_names_file_and_line(tmp_path, line, match):
+    p = tmp_path / "bad.rttm"
+    p.write_text("SPEAKER r 1 0.0 1.0 <NA> <NA> s <NA> <NA>\n" + line + "\n")
+    with pytest.raises(RttmError, match=rf"bad.rttm:2: .*{match}"):
+        read_rttm(p)
+
+
+def test_bad_segments_name_file_and_line(tmp_path):
+    p = tmp_path / "segments"
+    p.write_text("u r 0.0 1.0\nv r 2.0 1.0\n")
+    with pytest.raises(RttmError, match="segments:2: end 1.0 is not after start 2.0"):
+        read_segments(p)
