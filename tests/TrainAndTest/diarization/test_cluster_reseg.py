@@ -141,3 +141,13 @@ def test_bad_segments_name_file_and_line(tmp_path):
     p.write_text("u r 0.0 1.0\nv r 2.0 1.0\n")
     with pytest.raises(RttmError, match="segments:2: end 1.0 is not after start 2.0"):
         read_segments(p)
+
+
+@pytest.mark.parametrize("name", ["rttm", "der", "sad", "embed", "cluster", "reseg", "plot",
+                                  "conversations"])
+def test_module_examples_run(name):
+    import doctest
+    import importlib
+
+    outcome = doctest.testmod(importlib.import_module(f"TrainAndTest.diarization.{name}"))
+    assert outcome.attempted > 0 and outcome.failed == 0, name
