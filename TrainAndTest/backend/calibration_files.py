@@ -121,15 +121,18 @@ def read_labelled_scores(
     return np.concatenate(values), y, (np.concatenate(feats) if feats else None)
 
 
-def load_calibration(path) -> LogisticCalibration:
+def load_calibration(path, score_only: bool = False) -> LogisticCalibration:
     """A :class:`LogisticCalibration` saved with ``np.savez(path, **cal.state())``.
 
     Args:
         path: the ``.npz``, or an experiment dir (its ``calibration/calibration.npz``) or
             its ``calibration`` dir.
+        score_only: refuse a calibration fitted with quality measures (a score file alone
+            cannot be calibrated by it).
 
     Raises:
-        ValueError: naming the file when it is missing or not a calibration file.
+        ValueError: naming the file when it is missing, not a calibration file, or (with
+        ``score_only``) has quality terms.
     """
     from TrainAndTest.backend.calibration import LogisticCalibration
 
@@ -138,9 +141,13 @@ def load_calibration(path) -> LogisticCalibration:
         path = (path if path.name == CALIBRATION_DIR else path / CALIBRATION_DIR) / CALIBRATION_FILE
     try:
         with np.load(path) as z:
-            return LogisticCalibration.from_state({k: z[k] for k in z.files})
+            cal = LogisticCalibration.from_state({k: z[k] for k in z.files})
     except (OSError, KeyError, ValueError) as e:
         raise ValueError(f"{path}: not a calibration file ({e})") from None
+    if score_only and len(cal.weights) != 1:
+        raise ValueError(f"{path}: fitted with {len(cal.weights) - 1} quality measures; "
+                         "a score-only calibration is needed (bin/calibrate --utt2dur for these)")
+    return cal
 
 
 def calibrate_score_file(

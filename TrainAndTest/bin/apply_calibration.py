@@ -41,19 +41,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     from TrainAndTest.io.trials import TrialsError
 
     try:
-        cal = load_calibration(args.calibration)
-        if len(cal.weights) != 1:
-            raise ValueError(f"{args.calibration}: fitted with {len(cal.weights) - 1} quality measures; "
-                             "use bin/calibrate with --utt2dur")
+        cal = load_calibration(args.calibration, score_only=True)
         count = calibrate_score_file(cal, args.scores_in, args.scores_out,
                                      block_size=args.block_size)
     except (TrialsError, ValueError, OSError) as e:
         print(f"{prog}: ERROR: {e}", file=sys.stderr)
         return 1
-    print(f"{prog}: llr = {cal.weights[0]:.4f} * score {cal.bias:+.4f}; wrote {count} LLRs "
-          f"to {args.scores_out}", file=sys.stderr)
+    scale, offset = float(cal.weights[0]), cal.bias
+    sys.stderr.write(f"{prog}: {count} LLRs (llr = {scale:.4f} * score {offset:+.4f}) -> "
+                     f"{args.scores_out}\n")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

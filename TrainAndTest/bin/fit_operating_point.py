@@ -18,6 +18,7 @@ Cllr=.. min-Cllr=..`` of these calibration trials.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -36,6 +37,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from TrainAndTest.backend.calibration_files import read_labelled_scores
 
+    if not os.path.isdir(args.exp_dir):
+        print(f"{prog}: no such experiment dir {args.exp_dir}", file=sys.stderr)
+        return 1
     try:
         s, y, _ = read_labelled_scores(args.trials, args.scores)
         # imported after the streamed read: torch loaded while pyarrow's reader threads

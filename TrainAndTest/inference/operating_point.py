@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -189,3 +189,53 @@ def fit_operating_point(scores, labels, exp_dir, scoring: str = "cosine") -> Dic
         "Cllr": float(compute_cllr(llr, y)),
         "min-Cllr": min_cllr(s, y),
     }
+
+
+def threshold_report(
+    op: OperatingPoint, lists: Sequence[Tuple[str, np.ndarray, np.ndarray]], fitted_on: str = ""
+) -> str:
+    """Markdown: the stored thresholds, and the error rates they give on other trial lists.
+
+    The first rows of each operating point are the stored ones (FAR and FRR on the
+    calibration trials: the targets); then, per list, the FAR and FRR that the same
+    threshold gives on that list's scores (accept when ``score >= threshold``).
+
+    Args:
+        op: a loaded :class:`OperatingPoint` with a threshold table.
+        lists: ``(name, scores, labels)`` per trial list, scores of ``op.scoring``.
+        fitted_on: name of the calibration trials, for the header.
+
+    Example:
+        >>> op = OperatingPoint("exp/x/calibration", "cosine", "EER",
+        ...                     [{"operating_point": "EER", "threshold": 0.5, "far": 0.1,
+        ...                       "frr": 0.1}], None)
+        >>> s, y = np.array([0.9, 0.4, 0.6, 0.1]), np.array([1, 1, 0, 0])
+        >>> print(threshold_report(op, [("test/trials", s, y)]).splitlines()[-1])
+        | EER | 0.5 | test/trials | 4 | 50.000 | 50.000 |
+    """
+    if not op.rows:
+        raise ValueError(f"{op.where}: no threshold table ({THRESHOLDS_FILE})")
+    cal = op.calibration
+    lines = [
+        f"# Thresholds of {Path(op.where).parent.name or op.where} ({op.scoring} scores)",
+        "",
+        f"Stored in `{op.where}/{THRESHOLDS_FILE}` (read by `verify`; default row "
+        f"{op.default}), fitted on {fitted_on or 'the calibration trials'}"
+        + (f"; calibration llr = {cal['scale']:.4f} * score {cal['offset']:+.4f}." if cal else "."),
+        "Accept when the score is at least the threshold. The calibration rows are the targets;",
+        "the other rows are the error rates the same threshold gives on each list.",
+        "",
+        "| operating point | threshold | trials | n | FAR % | FRR % |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in op.rows:
+        thr = float(r["threshold"])
+        lines.append(f"| {r['operating_point']} | {thr:.6g} | calibration | | "
+                     f"{100 * r['far']:.3f} | {100 * r['frr']:.3f} |")
+        for name, scores, labels in lists:
+            s, y = np.asarray(scores, dtype=np.float64), np.asarray(labels).astype(bool)
+            far = float(np.mean(s[~y] >= thr)) if (~y).any() else float("nan")
+            frr = float(np.mean(s[y] < thr)) if y.any() else float("nan")
+            lines.append(f"| {r['operating_point']} | {thr:.6g} | {name} | {len(s)} | "
+                         f"{100 * far:.3f} | {100 * frr:.3f} |")
+    return "\n".join(lines) + "\n"
