@@ -54,16 +54,22 @@ def plot_curves(curves: Mapping[str, Mapping[str, np.ndarray]], path) -> None:
     _save(fig, path)
 
 
+def plot_lines(lines: Mapping[str, tuple], path, xlabel: str, ylabel: str) -> None:
+    """One line per ``name: (x, y)``."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for name, (x, y) in lines.items():
+        ax.plot(np.asarray(x), np.asarray(y), "--" if name == "random" else "-", label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    _save(fig, path)
+
+
 def plot_weights(weights: Mapping[str, np.ndarray], path, xlabel: str = "bin") -> None:
     """One line per weight vector (frequency weights)."""
-    fig, ax = plt.subplots(figsize=(6, 3))
-    for name, w in weights.items():
-        ax.plot(np.asarray(w), label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("weight (mean 1)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    _save(fig, path)
+    plot_lines({n: (np.arange(len(w)), w) for n, w in weights.items()}, path, xlabel,
+               "weight (mean 1)")
 
 
 def plot_attention(x: np.ndarray, report: Mapping[str, object], path, title: str = "") -> None:

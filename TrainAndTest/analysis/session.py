@@ -22,7 +22,12 @@ import torch
 from Process_Data.data_dir import read_kv
 from TrainAndTest.analysis.base import AnalysisError, build_method
 from TrainAndTest.analysis.loading import AnalysisModel, iter_inputs, select_utts
-from TrainAndTest.analysis.perturbation import area, perturbation_curves
+from TrainAndTest.analysis.perturbation import (
+    area,
+    deletion_eers,
+    deletion_embeddings,
+    perturbation_curves,
+)
 from TrainAndTest.analysis.targets import (
     SpeakerTarget,
     Target,
@@ -53,7 +58,8 @@ class Analyser:
         self._references: Optional[List[np.ndarray]] = None
         self.notes: List[str] = []
 
-    def _embedding(self, x: np.ndarray) -> torch.Tensor:
+    def embedding(self, x: np.ndarray) -> torch.Tensor:
+        """Embedding ``[D]`` of one model input ``x [T, F]``."""
         from TrainAndTest.embeddings import embed_utterance
 
         return torch.from_numpy(embed_utterance(self.am.model, x))
@@ -72,7 +78,7 @@ class Analyser:
         if not others:
             raise AnalysisError(f"{utt}: its speaker {spk} has no other utterance to enrol")
         others = others[: self.enrol_utts]
-        embs = [self._embedding(o.x)
+        embs = [self.embedding(o.x)
                 for o in iter_inputs(self.data_dir, self.am.frontend, others)]
         return VerificationTarget(self.am.model, torch.stack(embs).mean(dim=0))
 
@@ -123,6 +129,65 @@ def curves_of(target: Target, x: np.ndarray, maps: Mapping[str, torch.Tensor],
         c["insertion_area"] = area(c["fractions"], c["insertion"])
         out[name] = c
     return out
+
+
+class TrialDeletion:
+    """EER of a trial list while the top bins of its test utterances are deleted.
+
+    :meth:`add` takes each analysed utterance's maps (and a random order); :meth:`eers`
+    embeds the enrolment side of the trials whose test side was analysed and gives, per
+    method, the EER at every deletion step.
+
+    Args:
+        trials: path of a labelled trial list over the data dir's utterances.
+        fractions: deletion steps (shares of bins), as for the curves.
+    """
+
+    def __init__(self, trials, fractions: Sequence[float]):
+        from TrainAndTest.io.trials import read_trials
+
+        self.trials = read_trials(trials)
+        if not self.trials.has_labels:
+            raise AnalysisError(f"{trials}: the trial list has no target/nontarget labels")
+        self.fractions = list(fractions)
+        self.tested = set(self.trials.test)
+        self.deleted: Dict[str, Dict[str, np.ndarray]] = {}
+
+    def add(self, model, utt: str, x: np.ndarray, maps: Mapping[str, torch.Tensor],
+            seed: int = 0) -> None:
+        """Deletion embeddings of one utterance for each map and a random order."""
+        if utt not in self.tested:
+            return
+        xt = torch.from_numpy(x)
+        orders = [(m, sal, "saliency") for m, sal in maps.items()]
+        orders.append(("random", torch.zeros_like(xt), "random"))
+        for name, sal, order in orders:
+            self.deleted.setdefault(name, {})[utt] = deletion_embeddings(
+                model, xt, sal, self.fractions, order, seed)
+
+    def eers(self, analyser: Analyser) -> Dict[str, tuple]:
+        """method -> (EER per step, trials used)."""
+        tested = next(iter(self.deleted.values()), {})
+        enrol_ids = sorted({a for a, b in zip(self.trials.enrol, self.trials.test)
+                            if b in tested})
+        enrol = {u.utt: analyser.embedding(u.x).numpy()
+                 for u in iter_inputs(analyser.data_dir, analyser.am.frontend, enrol_ids)}
+        try:
+            return {m: deletion_eers(self.trials, enrol, d) for m, d in self.deleted.items()}
+        except ValueError as e:
+            raise AnalysisError(str(e)) from None
+
+
+def eer_table(eers: Mapping[str, tuple], fractions: Sequence[float]) -> str:
+    """Markdown table of :meth:`TrialDeletion.eers`: EER with nothing deleted, at the middle
+    step, and the area under the EER curve (higher: the map found what matters)."""
+    mid = len(fractions) // 2
+    lines = [f"| method | EER% full | EER% at {fractions[mid]:.0%} deleted | area under EER "
+             f"curve | trials |", "|---|---|---|---|---|"]
+    for name, (e, n) in eers.items():
+        lines.append(f"| {name} | {100 * e[0]:.2f} | {100 * e[mid]:.2f} | "
+                     f"{area(fractions, e):.3f} | {n} |")
+    return "\n".join(lines) + "\n"
 
 
 def summarise_areas(areas: Mapping[str, List[Mapping[str, float]]]) -> Dict[str, dict]:

@@ -49,6 +49,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--plot-utts", type=int, default=3, help="PNG overlays of the first N")
     p.add_argument("--curves", action="store_true", help="insertion/deletion curves")
     p.add_argument("--curve-points", type=int, default=21, help="points per curve")
+    p.add_argument("--trials", default="", help="with --curves: EER of this labelled list "
+                   "(test side: the analysed utterances) as their top bins are deleted")
     p.add_argument("--spk2int", default=None, help="training speaker -> class (default: "
                    "the egs dir's, from the training config)")
     p.add_argument("--seed", type=int, default=0)
@@ -83,11 +85,13 @@ def run(args: argparse.Namespace) -> int:
         load_analysis_model,
         select_utts,
     )
-    from TrainAndTest.analysis.plots import plot_curves, plot_overlays
+    from TrainAndTest.analysis.plots import plot_curves, plot_lines, plot_overlays
     from TrainAndTest.analysis.session import (
         Analyser,
+        TrialDeletion,
         areas_table,
         curves_of,
+        eer_table,
         summarise_areas,
         warn_notes,
     )
@@ -112,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     areas: Dict[str, list] = {}
     mean_curves: Dict[str, dict] = {}
     rows = ["utt\tmethod\tdeletion_area\tinsertion_area"]
+    trial_deletion = TrialDeletion(args.trials, fractions) if args.curves and args.trials \
+        else None
     with ExitStack() as stack:
         writers = {m: stack.enter_context(TableWriter(f"ark,scp:{d}/saliency.ark,{d}/saliency.scp"))
                    for m, d in dirs.items()}
@@ -134,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
                     acc["deletion"] = acc["deletion"] + c["deletion"]
                     acc["insertion"] = acc["insertion"] + c["insertion"]
                     acc["n"] += 1
+                if trial_deletion is not None:
+                    trial_deletion.add(am.model, u.utt, u.x, maps, args.seed + i)
             print(f"{PROG}: {u.utt}: {', '.join(methods)} done", file=sys.stderr)
     warn_notes(analyser.notes, PROG)
     if args.curves and areas:
@@ -144,6 +152,13 @@ def run(args: argparse.Namespace) -> int:
         plot_curves({m: {"fractions": c["fractions"], "deletion": c["deletion"] / c["n"],
                          "insertion": c["insertion"] / c["n"]}
                      for m, c in mean_curves.items()}, out / "curves.png")
+    if trial_deletion is not None:
+        eers = trial_deletion.eers(analyser)
+        table = eer_table(eers, fractions)
+        write_text(out / "deletion_eer.md", table)
+        print(table, end="")
+        plot_lines({m: (fractions, 100 * e) for m, (e, _) in eers.items()},
+                   out / "deletion_eer.png", "share of bins deleted", "EER %")
     print(f"{PROG}: wrote maps of {len(utts)} utterances to {out}", file=sys.stderr)
     return 0
 

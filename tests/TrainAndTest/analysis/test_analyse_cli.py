@@ -38,6 +38,25 @@ def test_analyse_single_method_and_verification_target(trained_exp, feats_dir, t
     assert list(maps) == ["spk1-utt0"] and np.all(maps["spk1-utt0"] >= 0)
 
 
+def test_trial_eer_under_deletion(trained_exp, feats_dir, tmp_path):
+    utts = sorted(line.split()[0] for line in (feats_dir / "utt2spk").read_text().splitlines())
+    trials = tmp_path / "trials"
+    trials.write_text("".join(
+        f"{a} {b} {'target' if a[:4] == b[:4] else 'nontarget'}\n"
+        for a in utts for b in utts if a < b))
+    out = tmp_path / "out"
+    assert analyse.main([str(trained_exp), str(feats_dir), str(out), "--method", "saliency",
+                         "--target", "verification", "--curves", "--curve-points", "3",
+                         "--trials", str(trials), "--max-utts", "6", "--plot-utts", "0"]) == 0
+    table = (out / "deletion_eer.md").read_text().splitlines()
+    rows = {r.split("|")[1].strip(): r.split("|")[2:] for r in table[2:]}
+    assert set(rows) == {"saliency", "random"}
+    # every trial whose test side is one of the 6 analysed utterances (a < b, b analysed)
+    expected = sum(1 for a in utts for b in utts[:6] if a < b)
+    assert int(rows["saliency"][3]) == expected
+    assert (out / "deletion_eer.png").is_file()
+
+
 def test_bad_input_messages(trained_exp, feats_dir, tmp_path, capsys):
     args = [str(trained_exp), str(feats_dir), str(tmp_path / "o")]
     assert analyse.main(args + ["--method", "smoothgrad"]) == 1
