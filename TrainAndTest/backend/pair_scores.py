@@ -71,5 +71,9 @@ def in_row_chunks(fn, x: np.ndarray, rows: int = 16384) -> np.ndarray:
     """
     if len(x) <= rows:
         return fn(x)
-    parts = [fn(x[s:s + rows]) for s in range(0, len(x), rows)]
-    return np.concatenate(parts)
+    first = fn(x[:rows])
+    out = np.empty((len(x),) + first.shape[1:], dtype=first.dtype)
+    out[:rows] = first
+    for s in range(rows, len(x), rows):
+        out[s:s + rows] = fn(x[s:s + rows])
+    return out

@@ -147,14 +147,20 @@ class PldaBackend:
             True
         """
         nu = np.broadcast_to(np.asarray(num_utts, dtype=np.float64), (len(enrol),))
-        e = in_row_chunks(self.apply_transforms, enrol)
-        t = e if test is enrol else in_row_chunks(self.apply_transforms, test)
         if self.plda_type != "kaldi":
+            e = in_row_chunks(self.apply_transforms, enrol)
+            t = e if test is enrol else in_row_chunks(self.apply_transforms, test)
             return self.plda.pair_terms(e, t)
-        e_t = in_row_chunks(lambda r: self.plda.transform_vectors(e[r], nu[r]),
-                            np.arange(len(e)))
-        t_t = e_t if (t is e and not np.any(nu != 1)) else in_row_chunks(
-            self.plda.transform_vectors, t)
+
+        def enrol_rows(r):
+            return self.plda.transform_vectors(self.apply_transforms(enrol[r]), nu[r])
+
+        def test_rows(x):
+            return self.plda.transform_vectors(self.apply_transforms(x), 1)
+
+        e_t = in_row_chunks(enrol_rows, np.arange(len(enrol)))
+        same = test is enrol and not np.any(nu != 1)
+        t_t = e_t if same else in_row_chunks(test_rows, test)
         return self.plda.pair_terms(e_t, t_t, nu)
 
     def score_matrix(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -207,16 +207,20 @@ class KaldiPlda:
             quad = 0.5 * (1.0 / var_without - 1.0 / var_given)
             return mean / var_given, quad, bias
 
-        chunks = [enrol_side(np.arange(s, min(s + 16384, len(n))))
-                  for s in range(0, len(n), 16384)]
-        lin = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros((0, len(psi[0])))
-        bias = np.concatenate([c[2] for c in chunks]) if chunks else np.zeros(0)
-        if len(counts) <= 1:
-            quad = chunks[0][1][0] if chunks else np.zeros(len(self.psi))
-            return PairTerms(lin, test_t, bias, (test_t * test_t) @ quad)
-        quad = np.concatenate([c[1] for c in chunks])
-        return PairTerms(np.hstack([lin, quad]), np.hstack([test_t, test_t * test_t]), bias,
-                         np.zeros(len(test_t)))
+        dim = enrol_t.shape[1]
+        uniform = len(counts) <= 1
+        lin = np.empty((len(n), dim if uniform else 2 * dim))
+        bias = np.empty(len(n))
+        quad = np.zeros(dim)
+        for s in range(0, len(n), 16384):
+            rows = np.arange(s, min(s + 16384, len(n)))
+            lin_rows, quad, bias[rows] = enrol_side(rows)
+            lin[rows, :dim] = lin_rows
+            if not uniform:
+                lin[rows, dim:] = quad
+        if uniform:
+            return PairTerms(lin, test_t, bias, (test_t * test_t) @ (quad[0] if len(n) else quad))
+        return PairTerms(lin, np.hstack([test_t, test_t * test_t]), bias, np.zeros(len(test_t)))
 
     def llr_matrix(self, enrol_t: np.ndarray, test_t: np.ndarray) -> np.ndarray:
         """LLR of every transformed enrolment row (one utterance) against every test row.

@@ -13,7 +13,9 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import List
+import queue
+import threading
+from typing import List, Optional
 
 import numpy as np
 import pyarrow as pa
@@ -22,8 +24,9 @@ import pyarrow.compute as pc
 from TrainAndTest.io.trials import PathLike
 
 
-def _format_fixed6(values: np.ndarray) -> pa.Array:
-    """``'%.6f' % v`` of every value, vectorised (exact; Python formats the rare edge cases)."""
+def _format_fixed6(values: np.ndarray, end: str = "") -> pa.Array:
+    """``'%.6f' % v + end`` of every value, vectorised (exact; Python formats the rare edge
+    cases)."""
     v = np.asarray(values, dtype=np.float64)
     mag = np.abs(v)
     scaled = mag * 1e6
@@ -36,11 +39,11 @@ def _format_fixed6(values: np.ndarray) -> pa.Array:
     ip = pc.cast(pa.array(ri // 1_000_000), pa.string())
     fp = pc.utf8_lpad(pc.cast(pa.array(ri % 1_000_000), pa.string()), 6, "0")
     sign = pa.array(np.where(np.signbit(v), "-", ""))
-    text = pc.binary_join_element_wise(sign, ip, ".", fp, "")
+    text = pc.binary_join_element_wise(sign, ip, ".", fp, end, "")
     if hard.any():
         text = text.to_numpy(zero_copy_only=False).astype(object)
         for i in np.flatnonzero(hard):
-            text[i] = f"{v[i]:.6f}"
+            text[i] = f"{v[i]:.6f}{end}"
         text = pa.array(text, pa.string())
     return text
 
@@ -65,9 +68,16 @@ class ScoreWriter:
         self.tmp = f"{self.path}.tmp{os.getpid()}"
         self.count = 0
         self._f = None
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._error: Optional[BaseException] = None
+        self._thread: Optional[threading.Thread] = None
 
     def __enter__(self) -> ScoreWriter:
         self._f = open(self.tmp, "wb")
+        # Formatting and writing run in a thread (Arrow's kernels and file writes release
+        # the GIL), overlapping the scoring of the next block.
+        self._thread = threading.Thread(target=self._drain, name="score-writer", daemon=True)
+        self._thread.start()
         return self
 
     def write(self, enrol, test, scores: np.ndarray) -> None:
@@ -75,6 +85,7 @@ class ScoreWriter:
 
         Raises:
             ValueError: a NaN or infinite score, naming its trial.
+            OSError: a failed write of an earlier block.
         """
         scores = np.asarray(scores, dtype=np.float64)
         if not np.all(np.isfinite(scores)):
@@ -82,25 +93,44 @@ class ScoreWriter:
             e = enrol[bad].as_py() if isinstance(enrol, pa.Array) else enrol[bad]
             t = test[bad].as_py() if isinstance(test, pa.Array) else test[bad]
             raise ValueError(f"{self.path}: score of trial {e} {t} is {scores[bad]}")
+        if self._error is not None:
+            raise self._error
         if not len(scores):
             return
         enrol = enrol if isinstance(enrol, pa.Array) else pa.array(enrol, pa.string())
         test = test if isinstance(test, pa.Array) else pa.array(test, pa.string())
-        lines = pc.binary_join_element_wise(enrol, test, _format_fixed6(scores), " ")
-        lines = pc.binary_join_element_wise(lines, "\n", "")
-        for view in _string_bytes(lines):
-            self._f.write(view)
+        self._queue.put((enrol, test, scores))
         self.count += len(scores)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._f.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue  # keep taking blocks so that write() never waits forever
+            enrol, test, scores = item
             try:
-                os.remove(self.tmp)
-            except OSError:
-                pass
+                lines = pc.binary_join_element_wise(enrol, test, _format_fixed6(scores, "\n"),
+                                                    " ")
+                for view in _string_bytes(lines):
+                    self._f.write(view)
+            except BaseException as e:  # noqa: BLE001 - raised in the writing thread
+                self._error = e
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._f.close()
+        if exc_type is None and self._error is None:
+            os.replace(self.tmp, self.path)
+            return
+        try:
+            os.remove(self.tmp)
+        except OSError:
+            pass
+        if exc_type is None:
+            raise self._error
 
 
 def _string_bytes(arr) -> List[memoryview]:
