@@ -6,7 +6,15 @@ import pytest
 from TrainAndTest.backend.calibration import LogisticCalibration
 from TrainAndTest.backend.cosine import cosine_score_pairs
 from TrainAndTest.backend.pipeline import PldaBackend
-from TrainAndTest.backend.score_norm import cohort_stats, cosine_matrix, normalize_trials
+from TrainAndTest.backend.score_norm import (
+    CohortScorer,
+    CohortStatsCache,
+    cohort_stats,
+    cohort_stats_of_rows,
+    cosine_matrix,
+    normalize_trials,
+    top_k_rows,
+)
 from TrainAndTest.bin import calibrate, fuse_scores, score_cosine, score_norm, score_plda
 from TrainAndTest.io.trials import read_scores, read_trials, write_scores
 
@@ -157,3 +165,73 @@ def test_fuse_blocks_with_a_shuffled_input(setup, capsys):
     assert fuse_scores.main(["--block-size", "5", str(d / "trials"), str(d / "a"),
                              str(d / "b_short"), str(d / "f2")]) == 1
     assert f"{e[0]} {t[0]}" in capsys.readouterr().err and not (d / "f2").exists()
+
+
+def test_plda_pair_terms_equal_per_pair_formulas():
+    rng = np.random.default_rng(3)
+    y = np.repeat(np.arange(25), 6)
+    x = rng.normal(size=(25, 10))[y] * 2 + rng.normal(size=(150, 10))
+    i, j = rng.integers(0, 150, 2000), rng.integers(0, 150, 2000)
+    for kind in ("kaldi", "simplified"):
+        b = PldaBackend(plda_type=kind, lda_dim=8, rank_f=5).fit(x, y)
+        for nu in (1, rng.integers(1, 5, 150)):  # one count (dim-wide terms) or several
+            if kind == "simplified" and np.ndim(nu):
+                continue
+            ref = b.score_trials(x, x, i, j, nu)
+            got = b.pair_terms(x, x, nu).score(i, j)
+            assert np.abs(got - ref).max() <= 1e-9 * max(1.0, np.abs(ref).max()), (kind, nu)
+
+
+def test_score_plda_num_utts_blocks_equal_whole(setup):
+    d, ids, emb, _ = setup
+    (d / "num_utts").write_text("".join(f"{k} {1 + i % 3}\n" for i, k in enumerate(ids)))
+    args = [str(d / "plda.npz"), str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz"),
+            "--num-utts", str(d / "num_utts")]
+    assert score_plda.main(args + [str(d / "whole")]) == 0
+    assert score_plda.main(args + [str(d / "blocked"), "--block-size", "5"]) == 0
+    assert (d / "blocked").read_text() == (d / "whole").read_text()
+    trials = read_trials(d / "trials")
+    e, t = _rows(trials, ids)
+    nu = np.array([1 + i % 3 for i in range(len(ids))], dtype=np.float64)
+    ref = PldaBackend.load(d / "plda.npz").score_trials(emb, emb, e, t, nu)
+    assert np.abs(read_scores(d / "blocked")[2] - ref).max() <= 5e-7
+
+
+@pytest.mark.parametrize("m", [16 * 4 * 7, 16 * 4 * 7 + 5, 5000])
+def test_top_k_rows_exact_with_ties(m):
+    rng = np.random.default_rng(m)
+    k = 7
+    # Scores on a coarse grid: many ties at the k-th value; one row all equal.
+    s = (np.round(rng.normal(size=(9, m)) * 4) / 4).astype(np.float32)
+    s[3] = 0.5
+    got = np.sort(top_k_rows(s, k), axis=1)
+    ref = np.sort(np.partition(s, m - k, axis=1)[:, m - k:], axis=1)
+    assert np.array_equal(got, ref)
+
+
+def test_cohort_stats_cache_any_request_order_equals_all_at_once():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    cohort = rng.normal(size=(2000, 16)).astype(np.float32)
+    for k in (None, 20):
+        used = np.zeros(300, dtype=bool)
+        used[rng.integers(0, 300, 200)] = True
+        ref_mu, ref_sd = cohort_stats_of_rows(x, used, cohort, top_k=k)
+        cache = CohortStatsCache(x, CohortScorer(cohort, top_k=k, block_size=64))
+        rows = np.flatnonzero(used)
+        for part in np.array_split(rng.permutation(np.repeat(rows, 3)), 17):
+            mu, sd = cache.lookup(part)
+            assert np.array_equal(mu, ref_mu[part]) and np.array_equal(sd, ref_sd[part])
+        assert np.array_equal(cache.done, used)
+
+
+def test_score_cosine_names_missing_trials_and_writes_nothing(setup, capsys):
+    d, ids, _, _ = setup
+    text = (d / "trials").read_text()
+    (d / "trials").write_text("s00-u0 nobody target\n" + text)
+    args = [str(d / "trials"), str(d / "emb.npz"), str(d / "emb.npz"), str(d / "out"),
+            "--block-size", "3"]
+    assert score_cosine.main(args) == 1
+    err = capsys.readouterr().err
+    assert "nobody" in err and f"1 of {len(text.splitlines()) + 1} trials" in err
+    assert not (d / "out").exists() and not list(d.glob("out.tmp*"))

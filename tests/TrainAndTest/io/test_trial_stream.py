@@ -191,3 +191,18 @@ def test_embedding_rows_count_missing(tmp_path):
     with pytest.raises(EmbeddingError, match=r"2 of 3 trials .* 2 ids .*e\.g\. yy, zz"):
         rows.check(allow_missing=False)
     rows.check(allow_missing=True)
+
+
+def test_writer_thread_failure_is_raised_and_nothing_appears(tmp_path, monkeypatch):
+    import TrainAndTest.io.score_writer as sw
+
+    def broken(values, end=""):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sw, "_format_fixed6", broken)
+    path = tmp_path / "scores"
+    with pytest.raises(OSError, match="disk full"):
+        with ScoreWriter(path) as w:
+            for _ in range(5):
+                w.write(pa.array(["a"]), pa.array(["b"]), np.array([0.5]))
+    assert not path.exists() and not list(tmp_path.glob("scores.tmp*"))
