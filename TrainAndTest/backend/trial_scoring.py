@@ -25,15 +25,16 @@ Example:
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
 
+from TrainAndTest.io.embeddings import EmbeddingError
 from TrainAndTest.io.id_index import EmbeddingRows
 from TrainAndTest.io.prefetch import prefetched
 from TrainAndTest.io.score_writer import ScoreWriter
 from TrainAndTest.io.trial_blocks import DEFAULT_BLOCK_SIZE, iter_trial_blocks
-from TrainAndTest.io.trials import PathLike
+from TrainAndTest.io.trials import PathLike, TrialsError
 
 PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``(enrol_rows, test_rows) -> scores``: float64, one per trial."""
@@ -86,3 +87,35 @@ def score_trial_list(
                 out.write(tb.enrol.filter(kept), tb.test.filter(kept), scores)
         rows.check(allow_missing)
     return out.count, dropped
+
+
+def run_pair_scoring(
+    prog: str,
+    trials_path: PathLike,
+    scores_path: PathLike,
+    build: Callable[[], Tuple[Sequence[str], Sequence[str], PairScorer]],
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    allow_missing: bool = False,
+) -> Tuple[int, List[str]]:
+    """An entry point's whole run: build the scorer, score the list, say what happened.
+
+    Args:
+        prog: the entry point's name, first word of every message.
+        build: reads the inputs and returns ``(enrol_ids, test_ids, score_pairs)``.
+        Others: as :func:`score_trial_list`.
+
+    Returns:
+        ``(exit code, messages for stderr)``: 1 and one ``ERROR`` line naming the file
+        (and line) for bad inputs; 0 and the count of scored (and dropped) trials.
+    """
+    try:
+        enrol_ids, test_ids, score_pairs = build()
+        count, dropped = score_trial_list(trials_path, scores_path, enrol_ids, test_ids,
+                                          score_pairs, block_size, allow_missing)
+    except (TrialsError, EmbeddingError, ValueError, OSError, KeyError) as e:
+        return 1, [f"{prog}: ERROR: {e}"]
+    lines = [f"{prog}: scored {count} trials"]
+    if dropped:
+        lines.insert(0, f"{prog}: WARNING: dropped {dropped} trials without embeddings "
+                        "(--allow-missing)")
+    return 0, lines

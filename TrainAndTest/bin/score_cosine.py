@@ -36,29 +36,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     from functools import partial
 
     from TrainAndTest.backend.cosine import gathered_dots, unit_rows
-    from TrainAndTest.backend.trial_scoring import score_trial_list
+    from TrainAndTest.backend.trial_scoring import run_pair_scoring
     from TrainAndTest.io.embeddings import EmbeddingError, read_embeddings
-    from TrainAndTest.io.trials import TrialsError
 
-    try:
+    def build():
         enrol = read_embeddings(args.enrol)
         test = enrol if args.test == args.enrol else read_embeddings(args.test)
         if enrol.dim != test.dim:
             raise EmbeddingError(f"enrolment dim {enrol.dim} != test dim {test.dim}")
         e_mat = unit_rows(enrol.matrix)
         t_mat = e_mat if test is enrol else unit_rows(test.matrix)
-        enrol.matrix = test.matrix = None  # only the unit rows are scored: free 4 B x dim a row
-        count, dropped = score_trial_list(
-            args.trials, args.scores, enrol.ids, test.ids, partial(gathered_dots, e_mat, t_mat),
-            args.block_size, args.allow_missing)
-    except (TrialsError, EmbeddingError, ValueError, OSError) as e:
-        print(f"score_cosine: ERROR: {e}", file=sys.stderr)
-        return 1
-    if dropped:
-        print(f"score_cosine: WARNING: dropped {dropped} trials without "
-              "embeddings (--allow-missing)", file=sys.stderr)
-    print(f"score_cosine: scored {count} trials", file=sys.stderr)
-    return 0
+        return enrol.ids, test.ids, partial(gathered_dots, e_mat, t_mat)
+
+    code, lines = run_pair_scoring("score_cosine", args.trials, args.scores, build,
+                                   args.block_size, args.allow_missing)
+    print("\n".join(lines), file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -38,11 +38,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     import numpy as np
 
     from TrainAndTest.backend.pipeline import PldaBackend
-    from TrainAndTest.backend.trial_scoring import score_trial_list
-    from TrainAndTest.io.embeddings import EmbeddingError, read_embeddings, read_num_utts
-    from TrainAndTest.io.trials import TrialsError
+    from TrainAndTest.backend.trial_scoring import run_pair_scoring
+    from TrainAndTest.io.embeddings import read_embeddings, read_num_utts
 
-    try:
+    def build():
         backend = PldaBackend.load(args.plda)
         enrol = read_embeddings(args.enrol)
         test = enrol if args.test == args.enrol else read_embeddings(args.test)
@@ -51,19 +50,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             counts = read_num_utts(args.num_utts)
             num_utts = np.array([counts.get(k, 1) for k in enrol.ids], dtype=np.float64)
         # Transforms and PLDA terms once per embedding; a trial is then one dot product.
-        terms = backend.pair_terms(enrol.matrix, enrol.matrix if test is enrol else test.matrix,
-                                   num_utts)
-        enrol.matrix = test.matrix = None  # only the terms are scored
-        count, dropped = score_trial_list(args.trials, args.scores, enrol.ids, test.ids,
-                                          terms.score, args.block_size, args.allow_missing)
-    except (TrialsError, EmbeddingError, ValueError, OSError, KeyError) as e:
-        print(f"score_plda: ERROR: {e}", file=sys.stderr)
-        return 1
-    if dropped:
-        print(f"score_plda: WARNING: dropped {dropped} trials without embeddings "
-              "(--allow-missing)", file=sys.stderr)
-    print(f"score_plda: scored {count} trials", file=sys.stderr)
-    return 0
+        terms = backend.pair_terms(enrol.matrix, test.matrix, num_utts)
+        return enrol.ids, test.ids, terms.score
+
+    code, lines = run_pair_scoring("score_plda", args.trials, args.scores, build,
+                                   args.block_size, args.allow_missing)
+    print("\n".join(lines), file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":
