@@ -40,6 +40,8 @@ lm_lr=1.0e-5             # its learning rate (constant schedule)
 lm_epochs=3              # its epochs
 plda_lda_dim=0           # LDA dimension before PLDA (0: none)
 domain_weight=3          # plda_adapt: the trial list's domain counts this often in PLDA training
+calib_fraction=0.1       # share of the training speakers (per domain) held out for score calibration
+calib_seed=0             # seed of their choice and of their trials
 nj=4                     # parallel jobs
 gpus=0                   # GPUs for training (0: CPU)
 use_gpu_extract=false    # extract embeddings on GPUs
@@ -65,6 +67,8 @@ Options (defaults at the top of $0):
   --lm-finetune <bool>       also large-margin fine-tune the model into exp/<name>_lm (stage 3
                              long egs, stage 4 training from final.pt; stages 5-7 score both);
                              --lm-frames --lm-margin --lm-lr --lm-epochs
+  --calib-fraction F --calib-seed N  training speakers held out of the back-end statistics
+                             (PLDA, AS-norm cohort, domain means) for score calibration
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
 . "$(dirname "${BASH_SOURCE[0]}")/utils/log.sh"
@@ -157,7 +161,7 @@ extra_family() {  # "sitw_eval" -> "sitw eval"; unknown names are errors
 die() { echo "$0: $*" >&2; exit 1; }
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 for opt in stage stop_stage nj gpus cmn_window min_frames max_frames num_repeats plda_lda_dim \
-    domain_weight demo_speakers demo_utts demo_test_speakers lm_frames lm_epochs; do
+    domain_weight demo_speakers demo_utts demo_test_speakers lm_frames lm_epochs calib_seed; do
   is_uint "${!opt}" || die "--${opt//_/-} must be a non-negative integer, got '${!opt}'"
 done
 [ "$nj" -ge 1 ] || die "--nj must be at least 1"
@@ -167,6 +171,7 @@ case "$lm_finetune" in true|false) ;; *) die "--lm-finetune must be true or fals
 [ "$lm_frames" -ge 1 ] || die "--lm-frames must be at least 1"
 [[ "$lm_margin" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-margin must be a number, got '$lm_margin'"
 [[ "$lm_lr" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-lr must be a number, got '$lm_lr'"
+[[ "$calib_fraction" =~ ^0?\.[0-9]*[1-9][0-9]*$ ]] || die "--calib-fraction must be a number between 0 and 1, got '$calib_fraction'"
 case "$corpus" in
   demo|voxceleb|cnceleb|voxceleb-layout) ;;
   *) die "--corpus must be demo, voxceleb, cnceleb or voxceleb-layout, got '$corpus'" ;;
@@ -386,9 +391,16 @@ fi
 # the experiments scored: the trained model [and its large-margin fine-tuned copy]
 exp_dirs=("$expdir")
 if $lm_finetune; then exp_dirs+=("${expdir}_lm"); fi
+# Score calibration needs trials the back-end has not seen: calib_set holds a seeded
+# calib_fraction of the training speakers (per domain) with their trials, backend_set the
+# others, on which PLDA, the AS-norm cohort and the domain means are computed.
+calib_set=${train_set}_calib
+backend_set=${train_set}_backend
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp"
+  log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp; calibration split $data/$calib_set"
+  steps/make_calibration_split.sh --fraction "$calib_fraction" --seed "$calib_seed" \
+    "$data/$train_set" "$data/$calib_set" "$data/$backend_set"
   for expdir in "${exp_dirs[@]}"; do
     # the front end (features, VAD, CMN) travels inside final.pt
     read -ra sets <<< "$train_set $eval_sets"
@@ -396,6 +408,9 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
       log "embeddings of ${sets[$i]} ($((i + 1))/${#sets[@]})"
       steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
         "$expdir" "$data/${sets[$i]}" "$expdir/xvectors_${sets[$i]}"
+    done
+    for part in "$calib_set" "$backend_set"; do  # taken from the training set's embeddings
+      steps/subset_embeddings.sh "$data/$part" "$expdir/xvectors_$train_set" "$expdir/xvectors_$part"
     done
   done
   expdir=${exp_dirs[0]}
@@ -436,7 +451,7 @@ for set in $train_set $eval_sets; do
   [ -f "$data/$set/utt2domain" ] || { domain_sets=""; break; }
   domain_sets="$domain_sets $set"
 done
-systems="cosine plda cosine_asnorm"
+systems="cosine cosine_cal plda cosine_asnorm"  # cosine_cal: cosine calibrated to LLRs
 [ -n "$domain_sets" ] && systems="$systems cosine_dc plda_adapt"
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
@@ -444,9 +459,13 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   for expdir in "${exp_dirs[@]}"; do
     mkdir -p "$expdir/scores"
     for set in $domain_sets; do
-      steps/center_embeddings.sh --cmd "$train_cmd" "$data/$train_set" "$expdir/xvectors_$train_set" \
+      steps/center_embeddings.sh --cmd "$train_cmd" "$data/$backend_set" "$expdir/xvectors_$backend_set" \
         "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
     done
+    # the operating point verify uses: cosine scores of the held-out speakers' trials
+    steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$data/$calib_set/trials" \
+      "$expdir/xvectors_$calib_set" "$expdir/xvectors_$calib_set" "$expdir/scores/cosine_trials_$calib_set"
+    steps/fit_operating_point.sh "$data/$calib_set/trials" "$expdir/scores/cosine_trials_$calib_set" "$expdir"
     num_lists=$(score_lists | wc -l)
     i=0
     score_lists | while read -r trials enrol test; do
@@ -455,12 +474,14 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       tag=$(basename "$trials")_$test
       steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
         "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
+      python -m TrainAndTest.bin.apply_calibration "$expdir" "$expdir/scores/cosine_$tag" \
+        "$expdir/scores/cosine_cal_$tag"
       steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-        "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" "$expdir/xvectors_$enrol" \
+        "$data/$backend_set" "$expdir/xvectors_$backend_set" "$trials" "$expdir/xvectors_$enrol" \
         "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
       steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
         "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
-        "$expdir/xvectors_$train_set" "$expdir/scores/cosine_asnorm_$tag"
+        "$expdir/xvectors_$backend_set" "$expdir/scores/cosine_asnorm_$tag"
       if [ -n "$domain_sets" ]; then
         steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
           "$expdir/xvectors_${enrol}_dc" "$expdir/xvectors_${test}_dc" "$expdir/scores/cosine_dc_$tag"
@@ -468,7 +489,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
         adapt=()
         [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$domain_weight")
         steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-          "${adapt[@]}" "$data/$train_set" "$expdir/xvectors_$train_set" "$trials" \
+          "${adapt[@]}" "$data/$backend_set" "$expdir/xvectors_$backend_set" "$trials" \
           "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/plda_adapt_$tag"
       fi
     done
@@ -478,12 +499,13 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  log "Stage 7: report: $expdir/scores -> $expdir/RESULTS.md, DET and t-SNE plots"
+  log "Stage 7: report: $expdir/scores -> $expdir/RESULTS.md, thresholds.md, DET and t-SNE plots"
   for expdir in "${exp_dirs[@]}"; do
     results=$expdir/RESULTS.md
     rm -f "$results"
     notes=()
     for s in ${skipped[@]+"${skipped[@]}"}; do notes+=(--note "skipped: $s"); done
+    notes+=(--note "calibration: cosine_cal is cosine calibrated on $calib_set/trials ($(wc -l < "$data/$calib_set/spk2utt") training speakers held out of PLDA, cohort and domain means, $(wc -l < "$data/$calib_set/trials") trials); actDCF and Cllr treat every system's scores as LLRs; thresholds in thresholds.md")
     # shellcheck disable=SC2046
     python -m TrainAndTest.bin.provenance --config "$train_config" --exp-dir "$expdir" \
       --train-data "$data/$egs_train_set" --overrides "$train_overrides" ${notes[@]+"${notes[@]}"} \
@@ -492,10 +514,17 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
       tag=$(basename "$trials")_$test
       for system in $systems; do
         python -m TrainAndTest.bin.compute_metrics --results "$results" --system "$system" \
-          --det "$expdir/scores/DET_${system}_$tag.png" "$trials" "$expdir/scores/${system}_$tag" \
-          > "$expdir/scores/${system}_$tag.metrics"
+          --calibrated --min-cllr --det "$expdir/scores/DET_${system}_$tag.png" "$trials" \
+          "$expdir/scores/${system}_$tag" > "$expdir/scores/${system}_$tag.metrics"
       done
     done
+    # the stored thresholds (verify's) and the error rates they give on each list's cosine scores
+    pairs=()
+    while read -r trials _ test; do
+      pairs+=("$trials" "$expdir/scores/cosine_$(basename "$trials")_$test")
+    done < <(score_lists)
+    python -m TrainAndTest.bin.threshold_report --fitted-on "$calib_set/trials" "$expdir" \
+      "$expdir/thresholds.md" ${pairs[@]+"${pairs[@]}"}
     # minivox: the mean over the per-corpus lists (trials_az, ...) of each system
     if $list_means; then python -m TrainAndTest.bin.results_means "$results"; fi
     first_test=${test_specs%% *}

@@ -75,10 +75,10 @@ def test_every_stage_output_exists_and_validates(tiny_run):
         assert (model / f).is_file(), f
     # the demo's meta.csv has a corpus column: the domain systems (one domain) are scored too
     assert (model / "xvectors_demo_test_dc" / "xvector.scp").is_file()
-    assert len(list((model / "scores").glob("DET_*.png"))) == 5
+    assert len(list((model / "scores").glob("DET_*.png"))) == 6
     results = (model / "RESULTS.md").read_text()
     eers = re.findall(r"\| (\w+) \| demo_test/trials \| ([0-9.]+) \|", results)
-    systems = {"cosine", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt"}
+    systems = {"cosine", "cosine_cal", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt"}
     assert {s for s, _ in eers} == systems
     assert all(0.0 <= float(e) <= 100.0 for _, e in eers)
     times = (exp / "stage_times.log").read_text()
@@ -92,6 +92,8 @@ def test_rerun_skips_expensive_work(tiny_run):
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
     assert "up to date" in text and "final.pt is up to date; skipping training" in text
+    assert "demo_dev_backend are up to date (same training data and options); skipping" in text
+    assert "xvectors_demo_dev_calib is up to date (same embeddings and subset); skipping" in text
 
 
 def test_typo_in_corpus_path_fails_in_stage_0(tmp_path):
@@ -180,5 +182,78 @@ def test_large_margin_fine_tuning_is_trained_and_scored(tiny_run):
     assert 0 < max(diffs) < 0.05  # started from final.pt and moved a little (lr 1e-5, 1 epoch)
     results = (exp / "demo_lm" / "RESULTS.md").read_text()
     eers = re.findall(r"\| (\w+) \| demo_test/trials \| ([0-9.]+) \|", results)
-    assert {s for s, _ in eers} == {"cosine", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt"}
+    assert {s for s, _ in eers} == {"cosine", "cosine_cal", "plda", "cosine_asnorm", "cosine_dc",
+                                    "plda_adapt"}
     assert (exp / "demo_lm" / "xvectors_demo_test" / "xvector.scp").is_file()
+    assert (exp / "demo_lm" / "calibration" / "calibration.npz").is_file()  # its own fit
+
+
+def _rows(results: str, trials: str):
+    """system -> {column: cell} of the RESULTS.md rows of one trial list."""
+    lines = [ln for ln in results.splitlines() if ln.startswith("| ")]
+    cols = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = [dict(zip(cols, (c.strip() for c in ln.strip("|").split("|")))) for ln in lines[1:]]
+    return {r["system"]: r for r in rows if r["trials"] == trials}
+
+
+def test_calibration_split_and_operating_point(tiny_run):
+    """Stage 5 holds out training speakers (never test speakers) for calibration; stage 6
+    computes PLDA, cohort and domain means without them, fits the operating point on their
+    cosine trials and calibrates the test list's cosine scores with it; stage 7 reports
+    actDCF/Cllr/min-Cllr and the thresholds table."""
+    import json
+
+    import numpy as np
+
+    from TrainAndTest.io.trials import read_scores
+
+    _, _, out, _ = tiny_run
+    data, model = out / "data", out / "exp" / "demo"
+    spk = {n: set(validate_data_dir(data / n).speakers)
+           for n in ("demo_dev", "demo_dev_calib", "demo_dev_backend", "demo_test")}
+    assert len(spk["demo_dev_calib"]) == 2 and len(spk["demo_dev_backend"]) == 10  # 12 * 0.1 -> 2
+    assert spk["demo_dev_calib"] | spk["demo_dev_backend"] == spk["demo_dev"]
+    assert not spk["demo_dev_calib"] & spk["demo_dev_backend"]
+    assert not spk["demo_dev_calib"] & spk["demo_test"]
+    utt2spk = dict(ln.split() for ln in (data / "demo_dev_calib" / "utt2spk").read_text().splitlines())
+    trials = [ln.split() for ln in (data / "demo_dev_calib" / "trials").read_text().splitlines()]
+    assert {lab for _, _, lab in trials} == {"target", "nontarget"}
+    assert all((utt2spk[e] == utt2spk[t]) == (lab == "target") for e, t, lab in trials)
+    # the back-end statistics never see a held-out speaker
+    cohort = model / "xvectors_demo_dev_backend" / "spk_xvector.scp"
+    assert {ln.split()[0] for ln in cohort.read_text().splitlines()} == spk["demo_dev_backend"]
+    assert list((model / "xvectors_demo_dev_backend").glob("plda_*.npz"))
+    assert not list((model / "xvectors_demo_dev").glob("plda_*.npz"))
+    n_backend = len((data / "demo_dev_backend" / "utt2spk").read_text().splitlines())
+    plda_log = (model / "xvectors_demo_dev_backend" / "log" / "train_plda.log").read_text()
+    assert f"{n_backend} of {n_backend} embeddings" in plda_log
+    # the stored operating point, and the test list's cosine scores calibrated with it
+    cal = np.load(model / "calibration" / "calibration.npz")
+    a, b = float(cal["weights"][0]), float(cal["bias"])
+    assert a > 1.0  # cosine in [-1, 1] -> LLRs of several nats: a real, positive slope
+    e, t, cos = read_scores(model / "scores" / "cosine_trials_demo_test")
+    e2, t2, llr = read_scores(model / "scores" / "cosine_cal_trials_demo_test")
+    assert (list(e), list(t)) == (list(e2), list(t2))
+    assert np.allclose(llr, a * np.asarray(cos) + b, atol=2e-6)
+    ops = json.loads((model / "calibration" / "thresholds.json").read_text())
+    assert [r["operating_point"] for r in ops["rows"]] == ["EER", "FAR 1%", "FAR 0.1%"]
+    # the fit on the calibration trials: LLRs (Cllr < 1 bit, 1 for a score that says nothing,
+    # more for a wrong sign or scale) and no better than the best monotone map
+    fit = dict(kv.split("=") for kv in (model / "calibration" / "fit.txt").read_text().split())
+    assert float(fit["min-Cllr"]) <= float(fit["Cllr"]) < 0.8
+    # RESULTS.md: the calibration columns for every system; calibration is monotone, so it
+    # keeps the EER and min-Cllr of cosine. (Whether it transfers to the test speakers is
+    # not asserted here: this 1-epoch model separates its 12 training speakers far better
+    # than unseen ones; tests/TrainAndTest/backend/test_calibration_files.py checks the
+    # transfer on scores with a known LLR.)
+    rows = _rows((model / "RESULTS.md").read_text(), "demo_test/trials")
+    for col in ("actDCF(0.01)", "Cllr", "min-Cllr"):
+        assert all(col in r for r in rows.values()), col
+    cal_row, raw = rows["cosine_cal"], rows["cosine"]
+    assert cal_row["EER%"] == raw["EER%"] and cal_row["min-Cllr"] == raw["min-Cllr"]
+    assert float(cal_row["min-Cllr"]) <= float(cal_row["Cllr"])
+    assert "calibration: cosine_cal is cosine calibrated on demo_dev_calib/trials" \
+        in (model / "RESULTS.md").read_text()
+    table = (model / "thresholds.md").read_text()
+    for op in ("EER", "FAR 1%", "FAR 0.1%"):
+        assert re.search(rf"\| {re.escape(op)} \| \S+ \| demo_test/trials \| \d+ \|", table), op
