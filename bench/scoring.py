@@ -15,9 +15,10 @@ points followed by the same EER/minDCF formulas. Peak memory is measured with tr
 written, then ``score_cosine``, ``score_plda``, ``score_norm --method asnorm`` (cohort of
 ``--n-cohort`` speaker means, top 300) and ``compute_metrics`` (on the cosine scores) run as
 child processes; each row is the child's wall time, CPU time (user + system) and peak RSS
-(``wait4``). The files are
-removed at the end unless ``--keep-files``; ``uptime`` is printed with the figures, since
-a shared machine's load changes them.
+(``wait4``), with the load averages before and after it, since a shared machine's load
+changes the wall times. ``--baseline DIR`` runs each command a second time from another
+checkout (before/after under the same load). The files are removed at the end unless
+``--keep-files``.
 """
 
 from __future__ import annotations
@@ -124,10 +125,22 @@ def make_trials(path: Path, ids: np.ndarray, n: int, seed: int) -> None:
     _write_lines(path, columns, n)
 
 
-def run_child(cmd) -> tuple:
-    """(wall seconds, CPU seconds, peak RSS MiB, output tail) of a child process."""
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_child(cmd, pythonpath=None) -> tuple:
+    """(wall seconds, CPU seconds, peak RSS MiB, output tail) of a child process.
+
+    ``pythonpath``: run the modules of another checkout (the ``--baseline``).
+    """
+    env = None
+    if pythonpath:  # `python -m` puts the working directory first on sys.path: run there
+        env = dict(os.environ, PYTHONPATH=str(pythonpath))
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                            cwd=pythonpath or None)
     out = proc.stdout.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
@@ -140,7 +153,7 @@ def run_child(cmd) -> tuple:
 
 def cli_bench(args) -> int:
     """End-to-end command lines on text files for each list length of ``--cli``."""
-    work = Path(args.work_dir)
+    work = Path(args.work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     sizes = [int(x) for x in args.cli.split(",") if x]
     t = time.perf_counter()
@@ -169,11 +182,13 @@ def cli_bench(args) -> int:
             for name, cmd in steps:
                 if name.split()[0] not in args.steps.split(","):
                     continue
-                load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-                wall, cpu, rss, last = run_child([str(c) for c in cmd])
-                print(f"{name:18s} {n:>11,d} trials: {wall:7.1f} s wall {cpu:7.1f} s CPU  "
-                      f"peak RSS {rss:7.0f} MiB  "
-                      f"| {last}  | {load.split('load average:')[-1].strip()}", flush=True)
+                for label, path in [("", None)] + ([("(baseline)", args.baseline)]
+                                                   if args.baseline else []):
+                    before = _load()
+                    wall, cpu, rss, last = run_child([str(c) for c in cmd], path)
+                    print(f"{name:18s}{label:>11s} {n:>11,d} trials: {wall:7.1f} s wall "
+                          f"{cpu:7.1f} s CPU  peak RSS {rss:7.0f} MiB  | {last}  "
+                          f"| load {before} -> {_load()}", flush=True)
             if not args.keep_files:
                 for f in (trials, cos, plda, norm):
                     f.unlink(missing_ok=True)
@@ -198,6 +213,9 @@ def main() -> int:
     ap.add_argument("--steps", default="score_cosine,compute_metrics,score_plda,score_norm",
                     help="--cli commands to run (compute_metrics and score_norm read the "
                          "cosine scores)")
+    ap.add_argument("--baseline", default="",
+                    help="--cli: also run each command from this checkout (PYTHONPATH), "
+                         "e.g. `git archive <rev> TrainAndTest Process_Data | tar -x -C DIR`")
     args = ap.parse_args()
     if args.cli:
         return cli_bench(args)

@@ -118,7 +118,9 @@ class CohortScorer:
                 # Always the same product shape: BLAS picks its kernel (and with it the
                 # rounding) by shape, and a row's statistics must not depend on which
                 # rows were asked for with it (CohortStatsCache asks a block at a time).
-                v = np.concatenate([v, np.zeros((step - got,) + v.shape[1:], v.dtype)])
+                # Copies of a real row, not zeros: all-tied rows would make every top-k
+                # group a candidate.
+                v = np.concatenate([v, np.repeat(v[:1], step - got, axis=0)])
             if self.top_k is None:
                 mu, sd = self._running_stats(v)
             else:
