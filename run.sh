@@ -58,7 +58,8 @@ Options (defaults at the top of $0):
   --stage N --stop-stage M   stages 0 data, 1 features, 2 augmentation, 3 egs, 4 train,
                              5 embeddings, 6 scoring, 7 report
   --corpus <name>            demo | voxceleb | cnceleb | voxceleb-layout (with --data-root)
-  --extra-test-sets \"<sets>\" sitw_dev sitw_eval librispeech_<subset> (--sitw-root, --librispeech-root)
+  --extra-test-sets \"<sets>\" sitw_dev sitw_eval librispeech_<subset> (--sitw-root, --librispeech-root),
+                             <test set>_tel (that set through a telephone: 8 kHz, mu-law; same trials)
   --feat-type <type>         fbank | mfcc | spect;  --use-vad <bool> (mfcc only)  --cmn-window N
   --augment <how>            none | offline | online (with --musan-root and --rirs-root)
   --speed-perturb <bool>     0.9x/1.1x speed copies as new training speakers (default false)
@@ -148,11 +149,25 @@ librispeech_prepare() {
   [ -f "$dir/trials" ] || local/make_trials.sh "$dir" "$dir/trials"
 }
 librispeech_roots() { echo "$librispeech_root/$(librispeech_subset "$1")"; }
+tel_sets() {  # $1: a test set of the corpus; <set>_tel is it through a telephone, same trials
+  case " $test_specs " in
+    *" $1 "*) ;;
+    *) echo "$0: --extra-test-sets: ${1}_tel needs $1 among the corpus's test sets without an enrolment set (they are: $test_specs)" >&2
+       return 1 ;;
+  esac
+  test_specs="$test_specs ${1}_tel"
+  expected_lists="$expected_lists ${1}_tel/trials"
+}
+tel_prepare() {  # 16 kHz -> 8 kHz with G.711 mu-law -> 16 kHz, after the corpus's own sets
+  python -m Process_Data.bin.channel_data_dir --channel telephone-mulaw "$data/$1" "$data/${1}_tel"
+}
+tel_roots() { :; }  # made from a set of stage 0
 extra_family() {  # "sitw_eval" -> "sitw eval"; unknown names are errors
   case "$1" in
     sitw_dev|sitw_eval) echo "sitw ${1#sitw_}" ;;
     librispeech_?*) echo "librispeech ${1#librispeech_}" ;;
-    *) echo "$0: --extra-test-sets: unknown set '$1' (valid: sitw_dev sitw_eval librispeech_<subset>, e.g. librispeech_test_clean)" >&2
+    ?*_tel) echo "tel ${1%_tel}" ;;
+    *) echo "$0: --extra-test-sets: unknown set '$1' (valid: sitw_dev sitw_eval librispeech_<subset>, e.g. librispeech_test_clean, <test set>_tel)" >&2
        return 1 ;;
   esac
 }

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import kaldiio
+import numpy as np
 import pytest
 import yaml
 
@@ -58,6 +59,8 @@ def _rows(results: str):
          "--use-vad true needs an energy column (C0), which only --feat-type mfcc has"),
         (["--use-vad", "true", "--feat-type", "spect"], "got --feat-type spect"),
         (["--extra-test-sets", "sitw_eval timit"], "--extra-test-sets: unknown set 'timit'"),
+        (["--extra-test-sets", "demo_dev_tel"],
+         "demo_dev_tel needs demo_dev among the corpus's test sets"),
         (["--extra-test-sets", "librispeech_test_clean", "--librispeech-root", "/no/such"],
          "corpus root '/no/such/test-clean' does not exist"),
         (["--min-frames", "300", "--max-frames", "200"], "--min-frames 300 is more than"),
@@ -79,7 +82,7 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
     text = _ok(run_recipe(out, *TINY_DEMO, *FAST, "--augment", "online", "--musan-root",
                           str(musan), "--rirs-root", str(rirs), "--min-frames", "60",
                           "--max-frames", "120", "--num-repeats", "1", "--feat-type", "mfcc",
-                          "--cmn-window", "0"))
+                          "--cmn-window", "0", "--extra-test-sets", "demo_test_tel"))
     model = out / "exp" / "demo"
     chain = (model / "augment.yaml").read_text()
     assert "${" not in chain and f"{out / 'data'}/musan_noise" in chain
@@ -95,6 +98,16 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
     results = (model / "RESULTS.md").read_text()
     assert "- front end: mfcc " in results and "--num-ceps=30" in results
     assert {s for s, t, _ in _rows(results) if t == "demo_test/trials"} >= {"cosine", "plda"}
+    # the telephone copy of the test set: same trials, scored, and its audio has lost the
+    # band above 4 kHz (the top MFCC-filterbank energy is gone; C0 is overall log energy)
+    tel = out / "data" / "demo_test_tel"
+    assert (tel / "trials").read_text() == (out / "data" / "demo_test" / "trials").read_text()
+    assert "--channel telephone-mulaw" in (tel / "wav.scp").read_text()
+    assert {s for s, t, _ in _rows(results) if t == "demo_test_tel/trials"} >= {"cosine", "plda"}
+    clean = dict(kaldiio.load_scp(str(out / "data" / "demo_test" / "feats.scp")))
+    phone = dict(kaldiio.load_scp(str(tel / "feats.scp")))
+    utt = sorted(clean)[0]
+    assert clean[utt].shape == phone[utt].shape and not np.allclose(clean[utt], phone[utt])
     assert "Done in" in text
 
 

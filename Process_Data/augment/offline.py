@@ -309,17 +309,20 @@ def channel_data_dir(src, dest, channel: str, seed: int = 0, python: str = "pyth
     telephone: ``channel="telephone-mulaw"``): every ``wav.scp`` entry becomes an
     ``augment_wav --channel`` descriptor (seeded per recording), the ids, speakers, durations
     and segments stay, features and VAD are dropped (they must be recomputed), and the
-    ``trials*`` files are copied, so the source's trial lists score the copy unchanged.
+    ``trials*`` files are copied, so the source's trial lists score the copy unchanged. When
+    ``dest`` already holds exactly this copy it is left untouched (its features stay).
 
     Raises:
         AugmentationError: an unknown channel. DataDirError: an invalid source.
     """
+    import filecmp
     import shutil
+    import tempfile
 
     from Process_Data.augment.descriptor import CHANNELS
-    from Process_Data.data_dir import validate_data_dir
+    from Process_Data.data_dir import DataDir, validate_data_dir
     from Process_Data.data_ops.speed import PERTURB_DROPPED
-    from Process_Data.data_ops.staging import check_distinct, save_checked, staged_dir
+    from Process_Data.data_ops.staging import check_distinct, load_valid, save_checked, staged_dir
 
     if channel not in CHANNELS:
         raise AugmentationError(f"--channel: unknown channel {channel!r} (valid: {', '.join(CHANNELS)})")
@@ -333,11 +336,20 @@ def channel_data_dir(src, dest, channel: str, seed: int = 0, python: str = "pyth
                                     channel=channel), entry, python))
         for reco, entry in dd.tables["wav.scp"].items()
     )
+    copied = [p for p in sorted(src.glob("trials*")) if p.is_file()]
+    copied += [src / "frame_shift"] if (src / "frame_shift").is_file() else []
+
+    def same(a: Path, b: Path) -> bool:
+        return b.is_file() and filecmp.cmp(a, b, shallow=False)
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmp:
+        save_checked(DataDir(dd.tables), Path(tmp))
+        new = [p for p in Path(tmp).iterdir() if p.is_file()] + copied
+        if dest.is_dir() and all(same(p, dest / p.name) for p in new):
+            return load_valid(dest)  # up to date: keep it (and the features made from it)
     with staged_dir(dest) as tmp:
         out = save_checked(dd, tmp)
-        for trials in sorted(src.glob("trials*")):
-            if trials.is_file():
-                shutil.copy2(trials, tmp / trials.name)
-        if (src / "frame_shift").is_file():
-            shutil.copy2(src / "frame_shift", tmp / "frame_shift")
+        for path in copied:
+            shutil.copy2(path, tmp / path.name)
     return out

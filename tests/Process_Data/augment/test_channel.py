@@ -138,4 +138,10 @@ def test_channel_copy_of_a_test_set_keeps_ids_and_trials(tmp_path):
         plain = Telephone(mulaw_prob=0.0)(x, np.random.default_rng(0))
         err = band_energy(y - plain, 300, 3400) / band_energy(plain, 300, 3400)
         assert 1e-5 < err < 0.1
+    (tel / "data").mkdir()  # stands for the features made from the copy
+    mtime = (tel / "wav.scp").stat().st_mtime_ns
+    assert main(["--channel", "telephone-mulaw", str(clean), str(tel)]) == 0
+    assert (tel / "data").is_dir() and (tel / "wav.scp").stat().st_mtime_ns == mtime  # untouched
+    assert main(["--channel", "telephone", str(clean), str(tel)]) == 0
+    assert not (tel / "data").exists()  # another channel replaces the copy
     assert main(["--channel", "telephone", str(clean), str(clean)]) == 1  # dest is src
