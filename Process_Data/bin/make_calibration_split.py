@@ -22,12 +22,14 @@ def main(argv=None) -> int:
     p.add_argument("rest", help="output: the other speakers (back-end statistics)")
     p.add_argument("--fraction", type=float, default=0.1, help="held-out share per domain")
     p.add_argument("--seed", type=int, default=0, help="random seed (speakers and trials)")
-    p.add_argument("--num-target", type=int, default=5, help="targets per utterance")
-    p.add_argument("--num-nontarget", type=int, default=5, help="non-targets per utterance")
+    p.add_argument("--num-target", type=int, default=5, help="targets per enrolment utterance")
+    p.add_argument("--num-nontarget", type=int, default=5, help="non-targets per enrolment utterance")
+    p.add_argument("--enrol-per-speaker", type=int, default=10,
+                   help="enrolment utterances per held-out speaker (0: all)")
     a = p.parse_args(argv)
     try:
         split = make_calibration_split(a.train, a.calib, a.rest, a.fraction, a.seed,
-                                       a.num_target, a.num_nontarget)
+                                       a.num_target, a.num_nontarget, a.enrol_per_speaker)
     except (DataDirError, ValueError, OSError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return 1

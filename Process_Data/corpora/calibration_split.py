@@ -6,7 +6,9 @@ of each domain (``utt2domain``, e.g. minivox's source corpus; one group without 
 ``<calib>`` with a Vox1-O style ``trials`` list, the rest to ``<rest>``, which is what the
 back-end statistics (PLDA, the AS-norm cohort, domain means) are computed on. Non-target
 trials pair speakers of the same domain when there are domains, as the per-corpus test lists
-do, so the calibration sees the score range it will be used on.
+do, so the calibration sees the score range it will be used on, and each held-out speaker
+enrols with at most ``enrol_per_speaker`` utterances, so that a domain with many utterances
+per speaker does not outweigh the others in the fit.
 
 Example:
     >>> spk2domain = {f"s{i}": ("a" if i < 30 else "b") for i in range(40)}
@@ -89,6 +91,26 @@ def speaker_domains(utt2spk: Mapping[str, str], utt2domain: Mapping[str, str]) -
     return {s: min(c, key=lambda d: (-c[d], kaldi_sort_key(d))) for s, c in counts.items()}
 
 
+def enrolment_utts(utt2spk: Mapping[str, str], per_speaker: int, seed: int = 0) -> List[str]:
+    """A seeded choice of at most ``per_speaker`` utterances of every speaker (0: all).
+
+    Example:
+        >>> utts = enrolment_utts({"a-1": "a", "a-2": "a", "a-3": "a", "b-1": "b"}, 2)
+        >>> len([u for u in utts if u.startswith("a")]), [u for u in utts if u.startswith("b")]
+        (2, ['b-1'])
+    """
+    by_spk: Dict[str, List[str]] = {}
+    for utt in sorted(utt2spk, key=kaldi_sort_key):
+        by_spk.setdefault(utt2spk[utt], []).append(utt)
+    chosen: List[str] = []
+    for spk, utts in by_spk.items():
+        if per_speaker <= 0 or len(utts) <= per_speaker:
+            chosen.extend(utts)
+        else:
+            chosen.extend(random.Random(f"{seed}:{spk}").sample(utts, per_speaker))
+    return sorted(chosen, key=kaldi_sort_key)
+
+
 def make_calibration_split(
     train: PathLike,
     calib: PathLike,
@@ -97,6 +119,7 @@ def make_calibration_split(
     seed: int = 0,
     num_target: int = 5,
     num_nontarget: int = 5,
+    enrol_per_speaker: int = 10,
 ) -> CalibrationSplit:
     """Write ``calib`` (held-out training speakers, with ``trials``) and ``rest`` (the others).
 
@@ -105,8 +128,11 @@ def make_calibration_split(
         calib, rest: output data dirs, each replaced atomically (every table follows the
             utterances, ``conf/`` is carried); ``calib/trials`` is Kaldi format.
         fraction, seed: see :func:`choose_heldout_speakers` (at least 2 per domain).
-        num_target, num_nontarget: trials per calibration utterance
+        num_target, num_nontarget: trials per enrolment utterance
             (:func:`Process_Data.corpora.trials.make_trials`); non-targets within the domain.
+        enrol_per_speaker: enrolment utterances per held-out speaker (a seeded choice; all
+            of a speaker with fewer), so that every speaker weighs about the same in the fit
+            however many utterances it has (0: every utterance enrols).
 
     Returns:
         A :class:`CalibrationSplit`.
@@ -136,7 +162,8 @@ def make_calibration_split(
             save_checked(dd.subset(utts), tmp, src=train)
     calib_utt2spk = {u: dd.utt2spk[u] for u in keep[True]}
     trials = make_trials(calib_utt2spk, num_target, num_nontarget, seed=seed,
-                         spk2gender=spk2domain, same_gender=bool(utt2domain))
+                         spk2gender=spk2domain, same_gender=bool(utt2domain),
+                         enrol_utts=enrolment_utts(calib_utt2spk, enrol_per_speaker, seed))
     write_trials(calib / "trials", trials)
     n_tar = sum(t.is_target for t in trials)
     return CalibrationSplit(held, n_rest, n_tar, len(trials) - n_tar)

@@ -19,7 +19,7 @@ def _train_dir(path, domains=None, speakers=40, utts=4):
     u2s, u2d, wav = [], [], []
     for s in range(speakers):
         for u in range(utts):
-            utt = f"s{s:02d}-{u}"
+            utt = f"s{s:02d}-{u:02d}"
             u2s.append(f"{utt} s{s:02d}\n")
             wav.append(f"{utt} /x/{utt}.wav\n")
             if domains:
@@ -63,7 +63,7 @@ def test_split_writes_disjoint_dirs_and_same_domain_trials(tmp_path):
     assert len(calib.speakers) == 5 and len(rest.speakers) == 35  # 3 of az's 30, 2 of sc's 10
     assert set(calib.speakers) == set(split.heldout_speakers)
     assert not set(calib.speakers) & set(rest.speakers)
-    assert set(calib.utts) | set(rest.utts) == {f"s{s:02d}-{u}" for s in range(40) for u in range(4)}
+    assert set(calib.utts) | set(rest.utts) == {f"s{s:02d}-{u:02d}" for s in range(40) for u in range(4)}
     assert (tmp_path / "calib" / "utt2domain").is_file()
     trials = [ln.split() for ln in (tmp_path / "calib" / "trials").read_text().splitlines()]
     assert len(trials) == split.num_target + split.num_nontarget
@@ -83,3 +83,13 @@ def test_too_few_speakers_is_an_error_naming_the_dir(tmp_path):
     with pytest.raises(DataDirError, match="3 speakers are too few for a calibration split"):
         make_calibration_split(train, tmp_path / "calib", tmp_path / "rest")
     assert not (tmp_path / "calib").exists()
+
+
+def test_each_speaker_enrols_at_most_enrol_per_speaker_utterances(tmp_path):
+    train = _train_dir(tmp_path / "train", speakers=20, utts=30)
+    split = make_calibration_split(train, tmp_path / "calib", tmp_path / "rest", 0.1, seed=0,
+                                   enrol_per_speaker=4)
+    trials = [ln.split() for ln in (tmp_path / "calib" / "trials").read_text().splitlines()]
+    for spk in split.heldout_speakers:
+        assert len({e for e, _, _ in trials if e.startswith(spk + "-")}) == 4
+    assert split.num_target == 2 * 4 * 5  # 2 speakers x 4 enrolments x 5 targets
