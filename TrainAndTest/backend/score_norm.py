@@ -101,10 +101,11 @@ class CohortScorer:
             self.cohort = unit_rows(cohort)
             self.score_fn = _inner_products
 
-    def stats(self, vectors: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` of each row of ``vectors``; std floored at 1e-10."""
-        n, m = len(vectors), len(self.cohort)
-        vectors = self.prepare(vectors)
+    def stats(self, vectors: np.ndarray, rows: Optional[np.ndarray] = None
+              ) -> Tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)`` of each row of ``vectors`` (of ``vectors[rows]`` when given, without
+        copying them all); std floored at 1e-10."""
+        n, m = len(vectors) if rows is None else len(rows), len(self.cohort)
         mean = np.empty(n)
         std = np.empty(n)
         step = self.block_size
@@ -112,7 +113,8 @@ class CohortScorer:
             step = max(1, min(self.block_size, 2**24 // max(m, 1)))
             step = step - step % 16 if step >= 16 else step
         for start in range(0, n, step):
-            v = vectors[start:start + step]
+            v = self.prepare(vectors[start:start + step] if rows is None
+                             else vectors[rows[start:start + step]])
             got = len(v)
             if got < step:
                 # Always the same product shape: BLAS picks its kernel (and with it the
@@ -176,7 +178,7 @@ class CohortStatsCache:
         rows = np.asarray(rows, dtype=np.int64)
         new = np.unique(rows[~self.done[rows]])
         if new.size:
-            self.mean[new], self.std[new] = self.scorer.stats(self.matrix[new])
+            self.mean[new], self.std[new] = self.scorer.stats(self.matrix, new)
             self.done[new] = True
         return self.mean[rows], self.std[rows]
 

@@ -31,7 +31,7 @@ T = TypeVar("T")
 _END = object()
 
 
-def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
     """The items of ``items``, produced up to ``depth`` ahead in a daemon thread.
 
     Memory is ``depth + 1`` items more than iterating directly.

@@ -68,7 +68,7 @@ class ScoreWriter:
         self.tmp = f"{self.path}.tmp{os.getpid()}"
         self.count = 0
         self._f = None
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._error: Optional[BaseException] = None
         self._thread: Optional[threading.Thread] = None
 
