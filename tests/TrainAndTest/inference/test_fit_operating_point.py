@@ -11,6 +11,12 @@ import numpy as np
 from TrainAndTest.inference.operating_point import load_operating_point
 
 
+def _fit(tmp_path, exp, env):
+    cmd = [sys.executable, "-m", "TrainAndTest.bin.fit_operating_point",
+           str(tmp_path / "trials"), str(tmp_path / "scores"), str(exp)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True)
+
+
 def test_fit_writes_what_verify_reads(tmp_path, recipe_env):
     rng = np.random.default_rng(1)
     n = 3000
@@ -21,19 +27,7 @@ def test_fit_writes_what_verify_reads(tmp_path, recipe_env):
     (tmp_path / "scores").write_text("".join(f"e{i} t{i} {s:.6f}\n" for i, s in enumerate(scores)))
     exp = tmp_path / "exp"
     exp.mkdir()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "TrainAndTest.bin.fit_operating_point",
-            str(tmp_path / "trials"),
-            str(tmp_path / "scores"),
-            str(exp),
-        ],
-        env=recipe_env,
-        capture_output=True,
-        text=True,
-    )
+    proc = _fit(tmp_path, exp, recipe_env)
     assert proc.returncode == 0, proc.stderr
     m = dict(kv.split("=") for kv in proc.stdout.split())
     # equal-variance Gaussians at +-1: the true LLR is 2 * score; its Cllr is about 0.62
@@ -50,18 +44,6 @@ def test_fit_writes_what_verify_reads(tmp_path, recipe_env):
     assert abs(op.threshold(target_far=0.01) - 1.326) < 0.15
     # a score missing for a trial is named
     (tmp_path / "scores").write_text("e0 t0 0.5\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "TrainAndTest.bin.fit_operating_point",
-            str(tmp_path / "trials"),
-            str(tmp_path / "scores"),
-            str(exp),
-        ],
-        env=recipe_env,
-        capture_output=True,
-        text=True,
-    )
+    proc = _fit(tmp_path, exp, recipe_env)
     assert proc.returncode == 1 and "5999 of 6000 trials" in proc.stderr
     assert "have no score in" in proc.stderr and "e1 t1" in proc.stderr
