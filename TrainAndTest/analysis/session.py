@@ -153,6 +153,27 @@ class TrialDeletion:
         self.tested = set(self.trials.test)
         self.deleted: Dict[str, Dict[str, np.ndarray]] = {}
 
+    def test_utts(self, available: Sequence[str], limit: int = 0) -> List[str]:
+        """Test-side ids of the list (in list order) that are in ``available`` and have
+        both target and non-target trials, at most ``limit`` (0: all)."""
+        kinds: Dict[str, set] = {}
+        for b, label in zip(self.trials.test, self.trials.labels):
+            kinds.setdefault(b, set()).add(int(label))
+        have = set(available)
+        out = [b for b in kinds if b in have and kinds[b] == {0, 1}]
+        return out[:limit] if limit > 0 else out
+
+    def check(self, utts: Sequence[str]) -> None:
+        """AnalysisError unless the trials tested on ``utts`` hold both kinds."""
+        chosen = set(utts)
+        labels = {int(lab) for b, lab in zip(self.trials.test, self.trials.labels)
+                  if b in chosen}
+        if labels != {0, 1}:
+            raise AnalysisError(
+                f"{self.trials.path}: the analysed utterances are not the test side of both "
+                f"target and non-target trials; leave out --utts/--per-speaker to analyse the "
+                f"list's own test utterances")
+
     def add(self, model, utt: str, x: np.ndarray, maps: Mapping[str, torch.Tensor],
             seed: int = 0) -> None:
         """Deletion embeddings of one utterance for each map and a random order."""

@@ -50,7 +50,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--curves", action="store_true", help="insertion/deletion curves")
     p.add_argument("--curve-points", type=int, default=21, help="points per curve")
     p.add_argument("--trials", default="", help="with --curves: EER of this labelled list "
-                   "(test side: the analysed utterances) as their top bins are deleted")
+                   "as the top bins of its test utterances are deleted (without --utts or "
+                   "--per-speaker: the first --max-utts test utterances with both target "
+                   "and non-target trials)")
     p.add_argument("--spk2int", default=None, help="training speaker -> class (default: "
                    "the egs dir's, from the training config)")
     p.add_argument("--seed", type=int, default=0)
@@ -103,8 +105,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     methods = method_names(args.method)
     analyser = Analyser(am, args.data_dir, args.target, args.enrol_utts, args.references)
-    utts = select_utts(args.data_dir, [u for u in args.utts.split(",") if u],
-                       args.max_utts, args.per_speaker)
+    fractions = np.linspace(0.0, 1.0, max(args.curve_points, 2))
+    trial_deletion = TrialDeletion(args.trials, fractions) if args.curves and args.trials \
+        else None
+    chosen = [u for u in args.utts.split(",") if u]
+    if trial_deletion is not None and not chosen and not args.per_speaker:
+        utts = trial_deletion.test_utts(select_utts(args.data_dir), args.max_utts)
+    else:
+        utts = select_utts(args.data_dir, chosen, args.max_utts, args.per_speaker)
+    if trial_deletion is not None:
+        trial_deletion.check(utts)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dirs = {m: out if len(methods) == 1 else out / m for m in methods}
@@ -112,12 +122,9 @@ def run(args: argparse.Namespace) -> int:
         d.mkdir(parents=True, exist_ok=True)
     options = {"baseline": args.baseline, "steps": args.steps, "samples": args.samples,
                "seed": args.seed}
-    fractions = np.linspace(0.0, 1.0, max(args.curve_points, 2))
     areas: Dict[str, list] = {}
     mean_curves: Dict[str, dict] = {}
     rows = ["utt\tmethod\tdeletion_area\tinsertion_area"]
-    trial_deletion = TrialDeletion(args.trials, fractions) if args.curves and args.trials \
-        else None
     with ExitStack() as stack:
         writers = {m: stack.enter_context(TableWriter(f"ark,scp:{d}/saliency.ark,{d}/saliency.scp"))
                    for m, d in dirs.items()}

@@ -51,10 +51,16 @@ def test_trial_eer_under_deletion(trained_exp, feats_dir, tmp_path):
     table = (out / "deletion_eer.md").read_text().splitlines()
     rows = {r.split("|")[1].strip(): r.split("|")[2:] for r in table[2:]}
     assert set(rows) == {"saliency", "random"}
-    # every trial whose test side is one of the 6 analysed utterances (a < b, b analysed)
-    expected = sum(1 for a in utts for b in utts[:6] if a < b)
-    assert int(rows["saliency"][3]) == expected
+    analysed = set(dict(kaldiio.load_scp(str(out / "saliency.scp"))))
+    assert len(analysed) == 6
+    lines = [ln.split() for ln in trials.read_text().splitlines()]
+    assert int(rows["saliency"][3]) == sum(1 for _, b, _ in lines if b in analysed)
+    for u in analysed:  # each is tested against its speaker and others
+        assert {k for _, b, k in lines if b == u} == {"target", "nontarget"}
     assert (out / "deletion_eer.png").is_file()
+    # utterances whose trials are all non-target cannot give an EER: said before any work
+    assert analyse.main([str(trained_exp), str(feats_dir), str(out), "--curves", "--trials",
+                         str(trials), "--utts", "spk0-utt0"]) == 1
 
 
 def test_bad_input_messages(trained_exp, feats_dir, tmp_path, capsys):
