@@ -9,7 +9,8 @@ frames, run through the network in batches of equal length. A front end with ene
 drops frames, so there each window is embedded from its own audio instead.
 
 A region shorter than the encoder's minimum duration is embedded from audio widened
-around its centre to that minimum (its window keeps the region's own bounds).
+around its centre to that minimum (its window keeps the region's own bounds); a region
+the encoder refuses (digital silence) gets no window and a warning.
 
 Example:
     >>> sliding_windows(0.0, 3.2, window=1.5, shift=0.75)
@@ -26,7 +27,9 @@ import numpy as np
 import torch
 
 from Process_Data.audio import resample
+from Process_Data.kaldi_table import warn
 from TrainAndTest.diarization.rttm import Region
+from TrainAndTest.inference.audio_input import InputError
 from TrainAndTest.inference.encoder import Encoder, label_vectors
 
 #: default window length and shift, seconds.
@@ -115,7 +118,11 @@ def window_embeddings(encoder: Encoder, wave: np.ndarray, rate: int,
                 chunks.append(encoder.features(piece, sr, f"{name} {ws:.2f}-{we:.2f} s"))
                 spans.append((ws, we))
             continue
-        feats = encoder.features(seg, sr, f"{name} {start:.2f}-{end:.2f} s")
+        try:
+            feats = encoder.features(seg, sr, f"{name} {start:.2f}-{end:.2f} s")
+        except InputError as e:  # digital silence inside a (say, oracle) speech region
+            warn(f"{e}; the region gets no embedding")
+            continue
         for ws, we in wins:
             a = min(int(round((ws - lo) / fshift)), max(feats.shape[0] - 1, 0))
             b = max(min(int(round((we - lo) / fshift)), feats.shape[0]), a + 1)

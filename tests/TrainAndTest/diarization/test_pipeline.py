@@ -72,6 +72,14 @@ def test_silence_gives_no_speech_and_an_empty_rttm(tmp_path, tiny_model, capsys)
     encoder = Encoder.load(tiny_model)
     assert embed_recordings({"quiet": str(wav)}, regions, encoder, emb) == 0
     assert diarize_recordings(emb, regions, "spectral") == {"quiet": []}
+    # a speech region (say, from a reference) over digital silence: no window, a warning
+    zeros = write_wav(tmp_path / "zeros.wav", np.zeros(2 * RATE, np.float32))
+    regions = {"zeros": [(0.2, 1.8)]}
+    assert embed_recordings({"zeros": str(zeros)}, regions, encoder, emb) == 0
+    assert "digital silence" in capsys.readouterr().err
+    warnings.clear()
+    assert diarize_recordings(emb, regions, "ahc", log=warnings.append) == {"zeros": []}
+    assert "too short to embed" in warnings[0]
 
 
 def test_shorter_than_one_window_is_one_speaker(tmp_path, tiny_model):
