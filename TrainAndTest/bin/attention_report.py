@@ -9,7 +9,11 @@ Writes ``attention.tsv`` (per utterance: correlation of the mean attention with 
 VAD, mean cross-channel cosine of the attention curves, voiced share), ``attention.md``
 (means), ``attention_<utt>.png`` for the first ``--plot-utts`` utterances (spectrogram,
 per-channel attention, mean attention with log energy and VAD) and
-``attention_vad_correlation.png`` (histogram over utterances).
+``attention_vad_correlation.png`` (histogram over utterances). The energy VAD is Kaldi's
+rule on the frame log energy (fbank: log-sum-exp of the bins); with a high noise floor its
+default threshold (5 + 0.5 x mean) calls every frame voiced, and the correlation of that
+utterance is NaN (left out of the means): ``--vad-energy-threshold 0
+--vad-energy-mean-scale 1`` calls the frames above the utterance's mean energy voiced.
 """
 
 from __future__ import annotations
@@ -32,7 +36,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--max-utts", type=int, default=0)
     p.add_argument("--per-speaker", type=int, default=0)
     p.add_argument("--plot-utts", type=int, default=3)
+    p.add_argument("--vad-energy-threshold", type=float, default=None,
+                   help="energy VAD: Kaldi's --vad-energy-threshold (default: the model's "
+                   "VAD options, Kaldi's 5.0)")
+    p.add_argument("--vad-energy-mean-scale", type=float, default=None,
+                   help="energy VAD: Kaldi's --vad-energy-mean-scale (default 0.5)")
     args = p.parse_args(argv)
+
+    import dataclasses
 
     import numpy as np
 
@@ -50,10 +61,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         if fe is None or fe.vad:
             raise AnalysisError("attention_report needs a model with a recorded front end "
                                 "without VAD (attention and energy on the same frames)")
+        vad_opts = dataclasses.replace(fe.vad_options)
+        if args.vad_energy_threshold is not None:
+            vad_opts.vad_energy_threshold = args.vad_energy_threshold
+        if args.vad_energy_mean_scale is not None:
+            vad_opts.vad_energy_mean_scale = args.vad_energy_mean_scale
         utts = select_utts(args.data_dir, None, args.max_utts, args.per_speaker)
         out.mkdir(parents=True, exist_ok=True)
         for i, u in enumerate(iter_inputs(args.data_dir, fe, utts)):
-            rep = attention_report(am.model, u.x, u.raw, fe.feature, fe.vad_options)
+            rep = attention_report(am.model, u.x, u.raw, fe.feature, vad_opts)
             corr.append(rep["vad_correlation"])
             sim.append(rep["channel_similarity"])
             voiced.append(float(np.mean(rep["vad"])))
