@@ -16,16 +16,11 @@ Options:
 echo "$0 $*"
 . utils/parse_options.sh
 
-if [ $# -ne 2 ]; then
-  printf '%s\n' "$help_message" >&2
-  exit 1
-fi
+[ $# -eq 2 ] || { printf '%s\n' "$help_message" >&2; exit 1; }
 [ -f ./path.sh ] && . ./path.sh
-root=$1
-out=$2
-[ -d "$root" ] || { echo "$0: no such folder $root" >&2; exit 1; }
+[ -d "$1" ] || { echo "$0: no such folder $1" >&2; exit 1; }
 for part in $parts; do
   python -m TrainAndTest.bin.make_diarization_data rttm-folder --diar-mini-part "$part" \
-    "$root" "${out}_$part"
+    "$1" "${2}_$part"
 done
-log "wrote ${out}_{${parts// /,}}"
+log "wrote ${2}_{${parts// /,}}"

@@ -35,7 +35,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     c.add_argument("--part", default="test", help="meta.csv set of the speakers")
     for field in dataclasses.fields(ConversationOptions):
         c.add_argument("--" + field.name.replace("_", "-"), type=type(field.default),
-                       default=field.default)
+                       default=field.default, help=field.metadata["help"])
     c.add_argument("root")
     c.add_argument("audio_dir")
     c.add_argument("data_dir")

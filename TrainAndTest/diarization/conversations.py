@@ -33,21 +33,26 @@ from TrainAndTest.diarization.rttm import Turn
 AUDIO_EXTENSIONS = (".wav", ".flac")
 
 
+def _opt(default, help_text: str):
+    """A dataclass field whose ``metadata['help']`` is the command-line help."""
+    return dataclasses.field(default=default, metadata={"help": help_text})
+
+
 @dataclasses.dataclass
 class ConversationOptions:
     """How conversations are drawn (see the module docstring)."""
 
-    min_speakers: int = 2
-    max_speakers: int = 5
-    duration: float = 60.0
-    turn_mean: float = 3.0
-    min_turn: float = 1.0
-    max_turn: float = 10.0
-    pause_mean: float = 0.4
-    overlap_prob: float = 0.0
-    max_overlap: float = 1.0
-    noise_db: float = -60.0
-    sample_rate: int = 16000
+    min_speakers: int = _opt(2, "fewest speakers in a conversation")
+    max_speakers: int = _opt(5, "most speakers in a conversation (uniform in between)")
+    duration: float = _opt(60.0, "seconds of talk; the last turn may run over")
+    turn_mean: float = _opt(3.0, "mean turn length, seconds (gamma, shape 2)")
+    min_turn: float = _opt(1.0, "shortest turn, seconds")
+    max_turn: float = _opt(10.0, "longest turn, seconds")
+    pause_mean: float = _opt(0.4, "mean pause between turns, seconds (exponential)")
+    overlap_prob: float = _opt(0.0, "share of turns that start before the previous one ends")
+    max_overlap: float = _opt(1.0, "longest overlap, seconds")
+    noise_db: float = _opt(-60.0, "white noise under everything, dBFS")
+    sample_rate: int = _opt(16000, "output sample rate, Hz")
 
     def check(self) -> None:
         """ValueError naming the option when a value is out of range."""
