@@ -7,7 +7,10 @@ fixes the count; without it each method estimates it:
 * ``ahc``: agglomerative clustering on cosine similarity, average linkage (scipy's
   ``linkage``/``fcluster``); merging stops when the average similarity of the two closest
   clusters falls below ``threshold`` (Kaldi's diarization recipe, with cosine instead of
-  PLDA scores).
+  PLDA scores). With ``num_speakers`` the tree is cut at the first level that has that
+  many clusters of at least :data:`MIN_WINDOWS` windows; windows of smaller clusters
+  join the nearest of them (cosine to the cluster mean), so a stray window cannot take a
+  speaker's place.
 * ``spectral``: a cosine affinity, each row pruned to its ``pval`` largest entries and
   symmetrised; the count is the largest eigen-gap of the normalised Laplacian
   ``I - D^-1/2 A D^-1/2`` among the first ``max_speakers``; then sklearn's
@@ -39,6 +42,9 @@ AHC_THRESHOLD = 0.3
 MAX_SPEAKERS = 8
 #: fraction of each affinity row kept by spectral pruning (at least 2 neighbours).
 PVAL = 0.3
+#: with an oracle count, ``ahc`` gives a speaker only to a cluster of at least this many
+#: windows (smaller ones are outliers, mostly windows across a speaker change).
+MIN_WINDOWS = 2
 #: ``umap_hdbscan`` needs at least this many windows (fewer: ``ahc``).
 UMAP_MIN_POINTS = 20
 
@@ -86,10 +92,21 @@ def ahc(x: np.ndarray, num_speakers: Optional[int] = None,
     if trivial is not None:
         return trivial
     tree = linkage(_unit(x), method="average", metric="cosine")
-    if num_speakers is not None:
-        labels = fcluster(tree, t=min(num_speakers, len(x)), criterion="maxclust")
-    else:
-        labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    if num_speakers is None:
+        return relabel(fcluster(tree, t=1.0 - threshold, criterion="distance"))
+    k = min(num_speakers, len(x))
+    for cut in range(k, len(x) + 1):  # the first cut with k clusters of MIN_WINDOWS or more
+        labels = fcluster(tree, t=cut, criterion="maxclust")
+        sizes = np.bincount(labels)
+        big = np.flatnonzero(sizes >= MIN_WINDOWS)
+        if len(big) >= k or cut == len(x):
+            break
+    big = big[np.argsort(-sizes[big], kind="stable")][:k]
+    stray = ~np.isin(labels, big)
+    if len(big) and stray.any():
+        u = _unit(x)
+        centres = _unit(np.stack([u[labels == b].mean(axis=0) for b in big]))
+        labels[stray] = big[np.argmax(u[stray] @ centres.T, axis=1)]
     return relabel(labels)
 
 

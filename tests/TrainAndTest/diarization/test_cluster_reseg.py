@@ -65,6 +65,14 @@ def test_oracle_count_is_obeyed_and_small_inputs(method):
     assert set(cluster_embeddings(method, x, num_speakers=1).tolist()) == {0}
 
 
+def test_ahc_oracle_count_ignores_a_stray_window():
+    x, truth = blobs(2, 10)
+    stray = np.random.default_rng(5).normal(size=(1, x.shape[1])) * 3  # far from both
+    labels = cluster_embeddings("ahc", np.vstack([x, stray]), num_speakers=2)
+    assert same_partition(labels[:-1], truth)  # plain maxclust gives [both blobs] + [stray]
+    assert labels.max() == 1
+
+
 def test_ahc_threshold_moves_the_count():
     x, _ = blobs(4, 8, noise=0.5)
     counts = [cluster_embeddings("ahc", x, threshold=t).max() + 1 for t in (-1.0, 0.3, 0.999)]
