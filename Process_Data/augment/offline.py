@@ -315,14 +315,11 @@ def channel_data_dir(src, dest, channel: str, seed: int = 0, python: str = "pyth
     Raises:
         AugmentationError: an unknown channel. DataDirError: an invalid source.
     """
-    import filecmp
-    import shutil
-    import tempfile
-
     from Process_Data.augment.descriptor import CHANNELS
-    from Process_Data.data_dir import DataDir, validate_data_dir
+    from Process_Data.corpora.common import write_data_dir
+    from Process_Data.data_dir import validate_data_dir
     from Process_Data.data_ops.speed import PERTURB_DROPPED
-    from Process_Data.data_ops.staging import check_distinct, load_valid, save_checked, staged_dir
+    from Process_Data.data_ops.staging import check_distinct
 
     if channel not in CHANNELS:
         raise AugmentationError(f"--channel: unknown channel {channel!r} (valid: {', '.join(CHANNELS)})")
@@ -338,18 +335,6 @@ def channel_data_dir(src, dest, channel: str, seed: int = 0, python: str = "pyth
     )
     copied = [p for p in sorted(src.glob("trials*")) if p.is_file()]
     copied += [src / "frame_shift"] if (src / "frame_shift").is_file() else []
-
-    def same(a: Path, b: Path) -> bool:
-        return b.is_file() and filecmp.cmp(a, b, shallow=False)
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmp:
-        save_checked(DataDir(dd.tables), Path(tmp))
-        new = [p for p in Path(tmp).iterdir() if p.is_file()] + copied
-        if dest.is_dir() and all(same(p, dest / p.name) for p in new):
-            return load_valid(dest)  # up to date: keep it (and the features made from it)
-    with staged_dir(dest) as tmp:
-        out = save_checked(dd, tmp)
-        for path in copied:
-            shutil.copy2(path, tmp / path.name)
-    return out
+    write_data_dir(dest, dd.tables, {p.name: p.read_text(encoding="utf-8") for p in copied},
+                   log=lambda _msg: None)
+    return validate_data_dir(dest, no_feats=True)
