@@ -4,13 +4,12 @@ both chance and the untrained model's."""
 
 from __future__ import annotations
 
-import kaldiio
 import numpy as np
 import pytest
 import torch
 
-from Process_Data.data_dir import utt2spk_to_spk2utt, write_kv
 from Process_Data.features.frontend import Frontend
+from tests.TrainAndTest.feats_fixtures import save_feats_dir
 from TrainAndTest.components import build_model
 from TrainAndTest.config import resolve_config
 from TrainAndTest.embeddings import embed_utterance
@@ -46,11 +45,7 @@ def speakers_dir(path, n_spk, n_utt, seed, dim=16):
                 x[t] = coef * x[t - 1] + noise[t]
             mats[utt] = (x + rng.normal(0, 1.0, dim)).astype(np.float32)
             utt2spk[utt] = f"spk{seed}x{s:03d}"
-    with kaldiio.WriteHelper(f"ark,scp:{path}/feats.ark,{path}/feats.scp") as w:
-        for utt in sorted(mats):
-            w(utt, mats[utt])
-    write_kv(path / "utt2spk", utt2spk)
-    write_kv(path / "spk2utt", utt2spk_to_spk2utt(utt2spk))
+    save_feats_dir(path, mats, utt2spk)
     return mats
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from Process_Data.data_dir import utt2spk_to_spk2utt, write_kv
 from Process_Data.egs import EgsOptions, make_egs
+from tests.TrainAndTest.feats_fixtures import clustered_feats_dir
 from TrainAndTest.config import resolve_config
 from TrainAndTest.embeddings import chunk_bounds, embed_utterance, speaker_means
 from TrainAndTest.trainer import load_final_model, train
@@ -17,24 +17,7 @@ from TrainAndTest.trainer import load_final_model, train
 
 def make_feats_dir(path, n_spk=6, n_utt=6, dim=20, seed=0):
     """Speakers as clusters: a per-speaker mean frame plus noise."""
-    rng = np.random.default_rng(seed)
-    path.mkdir(parents=True)
-    utt2spk, mats = {}, {}
-    for s in range(n_spk):
-        mean = rng.normal(0, 1.5, dim)
-        for u in range(n_utt):
-            utt = f"spk{s}-utt{u}"
-            mats[utt] = (mean + rng.normal(0, 1, (int(rng.integers(120, 200)), dim))).astype(
-                np.float32
-            )
-            utt2spk[utt] = f"spk{s}"
-    with kaldiio.WriteHelper(f"ark,scp:{path}/feats.ark,{path}/feats.scp") as w:
-        for utt in sorted(mats):
-            w(utt, mats[utt])
-    write_kv(path / "utt2spk", utt2spk)
-    write_kv(path / "spk2utt", utt2spk_to_spk2utt(utt2spk))
-    write_kv(path / "utt2num_frames", {u: str(len(m)) for u, m in mats.items()})
-    return mats
+    return clustered_feats_dir(path, n_spk, n_utt, dim, seed, frames=(120, 200), num_frames=True)
 
 
 def test_chunk_bounds_kaldi_semantics():

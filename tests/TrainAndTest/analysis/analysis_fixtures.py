@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import kaldiio
-import numpy as np
 import torch
 from torch import nn
 
-from Process_Data.data_dir import utt2spk_to_spk2utt, write_kv
+from tests.TrainAndTest.feats_fixtures import clustered_feats_dir
 from TrainAndTest.models.base import SpeakerModel, build_pooling, pool_outputs
 
 BINS, BAND = 24, (6, 12)
@@ -58,19 +56,4 @@ class BandModel(SpeakerModel):
 
 def write_feats_dir(path: Path, n_spk: int = 4, n_utt: int = 3, dim: int = 20, seed: int = 0):
     """A data dir of random features: speakers as clusters (mean frame plus noise)."""
-    rng = np.random.default_rng(seed)
-    path.mkdir(parents=True)
-    utt2spk, mats = {}, {}
-    for s in range(n_spk):
-        mean = rng.normal(0, 1.5, dim)
-        for u in range(n_utt):
-            utt = f"spk{s}-utt{u}"
-            frames = int(rng.integers(50, 80))
-            mats[utt] = (mean + rng.normal(0, 1, (frames, dim))).astype(np.float32)
-            utt2spk[utt] = f"spk{s}"
-    with kaldiio.WriteHelper(f"ark,scp:{path}/feats.ark,{path}/feats.scp") as w:
-        for utt in sorted(mats):
-            w(utt, mats[utt])
-    write_kv(path / "utt2spk", utt2spk)
-    write_kv(path / "spk2utt", utt2spk_to_spk2utt(utt2spk))
-    return mats
+    return clustered_feats_dir(path, n_spk, n_utt, dim, seed, frames=(50, 80))
