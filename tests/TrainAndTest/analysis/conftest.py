@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.torch_threads import single_thread  # noqa: F401  (autouse fixture)
 from tests.TrainAndTest.analysis.analysis_fixtures import BandModel, write_feats_dir
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """One intra-op thread (the tests share a 2-core machine)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture

@@ -8,25 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 # the tiny models, front end and voices of the inference tests, shared rather than copied
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 
 from inference_helpers import voice, write_model_file, write_wav  # noqa: E402
 
+from tests.torch_threads import single_thread  # noqa: F401,E402  (autouse fixture)
 from TrainAndTest.diarization.rttm import Turn  # noqa: E402
 
 RATE = 16000
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """torch on one thread (a shared 2-core runner), restored after the test."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")
