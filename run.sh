@@ -27,6 +27,7 @@ use_vad=false            # energy VAD on column 0 (C0): --feat-type mfcc only
 cmn_window=300           # sliding CMN window of the front end (0: no CMN)
 augment=none             # none | offline | online
 augment_config=conf/augment_online.yaml  # --augment online: chain template (RIRS_ROOT, MUSAN_DATA)
+augment_kinds="reverb noise music babble"  # --augment offline: copies made (also telephone, device)
 speed_perturb=false      # add 0.9x and 1.1x speed copies of the training set as new speakers
 train_config=conf/train/demo.yaml   # exp dir is exp/<config name>
 train_overrides=""       # extra trainer options, e.g. "--train_conf.epochs 2"
@@ -39,9 +40,9 @@ lm_margin=0.5            # its AAM margin (the config's loss needs a margin)
 lm_lr=1.0e-5             # its learning rate (constant schedule)
 lm_epochs=3              # its epochs
 plda_lda_dim=0           # LDA dimension before PLDA (0: none)
-domain_weight=3          # plda_adapt: the trial list's domain counts this often in PLDA training
-calib_fraction=0.1       # share of the training speakers (per domain) held out for score calibration
-calib_seed=0             # seed of their choice and of their trials
+domain_weights="1 2 3 5" # plda_adapt: candidate counts of the trial list's domain in PLDA training (chosen on the validation split)
+val_fraction=0.1         # share of the training speakers (per domain) held out as the validation split
+val_seed=0               # seed of their choice and of their trials
 nj=4                     # parallel jobs
 gpus=0                   # GPUs for training (0: CPU)
 use_gpu_extract=false    # extract embeddings on GPUs
@@ -62,14 +63,18 @@ Options (defaults at the top of $0):
                              <test set>_tel (that set through a telephone: 8 kHz, mu-law; same trials)
   --feat-type <type>         fbank | mfcc | spect;  --use-vad <bool> (mfcc only)  --cmn-window N
   --augment <how>            none | offline | online (with --musan-root and --rirs-root)
+  --augment-kinds \"<kinds>\"  offline copies: reverb noise music babble [telephone device]
   --speed-perturb <bool>     0.9x/1.1x speed copies as new training speakers (default false)
   --min-frames N --max-frames M --num-repeats R   training chunks (egs and --augment online)
   --train-config <yaml>      conf/train/*.yaml;  --train-overrides \"--key.sub value ...\"
   --lm-finetune <bool>       also large-margin fine-tune the model into exp/<name>_lm (stage 3
                              long egs, stage 4 training from final.pt; stages 5-7 score both);
                              --lm-frames --lm-margin --lm-lr --lm-epochs
-  --calib-fraction F --calib-seed N  training speakers held out of the back-end statistics
-                             (PLDA, AS-norm cohort, domain means) for score calibration
+  --val-fraction F --val-seed N  the validation split: training speakers (per domain) held
+                             out of training and of the back-end statistics (PLDA, AS-norm
+                             cohort, domain means); the back-end system, the domain weight and
+                             the score calibration are chosen on its trials, never on test lists
+  --domain-weights \"<w>...\"  plda_adapt's candidate domain weights (default \"1 2 3 5\")
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
 . "$(dirname "${BASH_SOURCE[0]}")/utils/log.sh"
@@ -176,7 +181,7 @@ extra_family() {  # "sitw_eval" -> "sitw eval"; unknown names are errors
 die() { echo "$0: $*" >&2; exit 1; }
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 for opt in stage stop_stage nj gpus cmn_window min_frames max_frames num_repeats plda_lda_dim \
-    domain_weight demo_speakers demo_utts demo_test_speakers lm_frames lm_epochs calib_seed; do
+    demo_speakers demo_utts demo_test_speakers lm_frames lm_epochs val_seed; do
   is_uint "${!opt}" || die "--${opt//_/-} must be a non-negative integer, got '${!opt}'"
 done
 [ "$nj" -ge 1 ] || die "--nj must be at least 1"
@@ -186,7 +191,16 @@ case "$lm_finetune" in true|false) ;; *) die "--lm-finetune must be true or fals
 [ "$lm_frames" -ge 1 ] || die "--lm-frames must be at least 1"
 [[ "$lm_margin" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-margin must be a number, got '$lm_margin'"
 [[ "$lm_lr" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-lr must be a number, got '$lm_lr'"
-[[ "$calib_fraction" =~ ^0?\.[0-9]*[1-9][0-9]*$ ]] || die "--calib-fraction must be a number between 0 and 1, got '$calib_fraction'"
+[[ "$val_fraction" =~ ^0?\.[0-9]*[1-9][0-9]*$ ]] || die "--val-fraction must be a number between 0 and 1, got '$val_fraction'"
+[ -n "$domain_weights" ] || die "--domain-weights needs at least one weight"
+for w in $domain_weights; do
+  [[ "$w" =~ ^[1-9][0-9]*$ ]] || die "--domain-weights must be positive integers, got '$w'"
+done
+for k in $augment_kinds; do
+  case "$k" in reverb|noise|music|babble|telephone|device) ;;
+    *) die "--augment-kinds: unknown kind '$k' (valid: reverb noise music babble telephone device)" ;;
+  esac
+done
 case "$corpus" in
   demo|voxceleb|cnceleb|voxceleb-layout) ;;
   *) die "--corpus must be demo, voxceleb, cnceleb or voxceleb-layout, got '$corpus'" ;;
@@ -316,18 +330,27 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   stage_done 1
 fi
 
-# The training set of the egs (or of the on-the-fly loader): clean [+ speed copies] [+ augmented]
-egs_train_set=$train_set
-$speed_perturb && egs_train_set=${train_set}_sp_combined
-[ "$augment" = offline ] && ! $speed_perturb && egs_train_set=${train_set}_combined
+# The validation split: val_set holds a seeded val_fraction of the training speakers (per
+# domain) with their trials; they are left out of training and of the back-end statistics,
+# which use pool_set, the other speakers. Every choice of stages 6-7 is made on val_set.
+val_set=${train_set}_val
+pool_set=${train_set}_train
+# The training set of the egs (or of the on-the-fly loader): pool [+ speed copies] [+ augmented]
+egs_train_set=$pool_set
+$speed_perturb && egs_train_set=${pool_set}_sp_combined
+[ "$augment" = offline ] && ! $speed_perturb && egs_train_set=${pool_set}_combined
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  log "Stage 2: augmentation ($augment, speed perturbation $speed_perturb): $data/$train_set -> $data/$egs_train_set"
-  parts=("$data/$train_set")
+  log "Stage 2: validation split $data/$val_set; augmentation ($augment${augment:+ $([ "$augment" = offline ] && echo "$augment_kinds")}, speed perturbation $speed_perturb): $data/$pool_set -> $data/$egs_train_set"
+  steps/make_calibration_split.sh --fraction "$val_fraction" --seed "$val_seed" \
+    "$data/$train_set" "$data/$val_set" "$data/$pool_set"
+  parts=("$data/$pool_set")
   if $speed_perturb; then
     for factor in 0.9 1.1; do
-      sp=${train_set}_sp$factor
-      if [ ! -f "$data/$sp/feats.scp" ]; then  # speakers become sp<factor>-<spk>: new classes
-        utils/data/perturb_data_dir_speed.sh "$factor" "$data/$train_set" "$data/$sp"
+      sp=${pool_set}_sp$factor
+      if [ ! -f "$data/$sp/feats.scp" ] || ! cmp -s <(cut -d' ' -f1 "$data/$pool_set/utt2spk") \
+          <(sed 's/^sp[0-9.]*-//' "$data/$sp/utt2spk" | cut -d' ' -f1); then
+        # (re)made when missing or of other utterances; speakers become sp<factor>-<spk>: new classes
+        utils/data/perturb_data_dir_speed.sh "$factor" "$data/$pool_set" "$data/$sp"
       fi
       make_features "$sp"
       parts+=("$data/$sp")
@@ -335,9 +358,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   fi
   if [ "$augment" = offline ]; then
     steps/augment_data_dir.sh --rirs-root "$rirs_root" --musan-root "$musan_root" \
-      --subset-factor 2 "$data/$train_set" "$data/${train_set}_aug"
-    make_features "${train_set}_aug"
-    parts+=("$data/${train_set}_aug")
+      --kinds "$augment_kinds" --subset-factor 2 "$data/$pool_set" "$data/${pool_set}_aug"
+    make_features "${pool_set}_aug"
+    parts+=("$data/${pool_set}_aug")
   fi
   if [ ${#parts[@]} -gt 1 ]; then
     utils/combine_data.sh "$data/$egs_train_set" "${parts[@]}"
@@ -406,16 +429,9 @@ fi
 # the experiments scored: the trained model [and its large-margin fine-tuned copy]
 exp_dirs=("$expdir")
 if $lm_finetune; then exp_dirs+=("${expdir}_lm"); fi
-# Score calibration needs trials the back-end has not seen: calib_set holds a seeded
-# calib_fraction of the training speakers (per domain) with their trials, backend_set the
-# others, on which PLDA, the AS-norm cohort and the domain means are computed.
-calib_set=${train_set}_calib
-backend_set=${train_set}_backend
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp; calibration split $data/$calib_set"
-  steps/make_calibration_split.sh --fraction "$calib_fraction" --seed "$calib_seed" \
-    "$data/$train_set" "$data/$calib_set" "$data/$backend_set"
+  log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp"
   for expdir in "${exp_dirs[@]}"; do
     # the front end (features, VAD, CMN) travels inside final.pt
     read -ra sets <<< "$train_set $eval_sets"
@@ -424,7 +440,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
       steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
         "$expdir" "$data/${sets[$i]}" "$expdir/xvectors_${sets[$i]}"
     done
-    for part in "$calib_set" "$backend_set"; do  # taken from the training set's embeddings
+    for part in "$val_set" "$pool_set"; do  # taken from the training set's embeddings
       steps/subset_embeddings.sh "$data/$part" "$expdir/xvectors_$train_set" "$expdir/xvectors_$part"
     done
   done
@@ -457,56 +473,102 @@ same_list_as() {  # the trials_* file of $1's dir with the same content, if any
   done
   return 0
 }
+val_lists() {  # the validation split's lists: trials [+ trials_<domain> with two or more domains]
+  local t
+  for t in "$data/$val_set"/trials "$data/$val_set"/trials_*; do
+    if [ -f "$t" ]; then echo "$t $val_set $val_set"; fi
+  done
+  return 0
+}
 
 # With utt2domain in every set (minivox: the source corpus) two more systems are scored:
 # cosine_dc (embeddings centred on their domain's training mean) and plda_adapt (PLDA whose
-# training counts the trial list's domain domain_weight times; plain PLDA for mixed lists).
+# training counts the trial list's domain <domain weight> times; plain PLDA for mixed lists).
 domain_sets=""
-for set in $train_set $eval_sets; do
+for set in $train_set $val_set $eval_sets; do
   [ -f "$data/$set/utt2domain" ] || { domain_sets=""; break; }
   domain_sets="$domain_sets $set"
 done
 systems="cosine cosine_cal plda cosine_asnorm"  # cosine_cal: cosine calibrated to LLRs
 [ -n "$domain_sets" ] && systems="$systems cosine_dc plda_adapt"
+# the candidates on the validation split (cosine_cal is fitted on its trials), plda_adapt
+# once per domain weight when there are several
+val_systems=${systems/cosine_cal /}
+if [ -n "$domain_sets" ] && [ "$(echo "$domain_weights" | wc -w)" -gt 1 ]; then
+  val_systems="${val_systems/plda_adapt/}$(printf ' plda_adapt_w%s' $domain_weights)"
+fi
+selection=selection.yaml  # in the exp dir: what stage 6 chose on the validation split
+
+# score_list <trials> <enrol set> <test set> <domain weights>: every system's scores of one
+# list in $expdir/scores/<system>_<list>_<test set>; plda_adapt once per weight, named
+# plda_adapt_w<weight> when more than one is given.
+score_list() {
+  local trials=$1 enrol=$2 test=$3 weights=$4 tag domain w name adapt
+  tag=$(basename "$trials")_$test
+  steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
+    "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
+  steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
+    "$data/$pool_set" "$expdir/xvectors_$pool_set" "$trials" "$expdir/xvectors_$enrol" \
+    "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
+  steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
+    "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
+    "$expdir/xvectors_$pool_set" "$expdir/scores/cosine_asnorm_$tag"
+  [ -n "$domain_sets" ] || return 0
+  steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
+    "$expdir/xvectors_${enrol}_dc" "$expdir/xvectors_${test}_dc" "$expdir/scores/cosine_dc_$tag"
+  domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
+  # with one domain in the back-end's data there is nothing to weigh it against
+  [ "$(cut -d' ' -f2 "$data/$pool_set/utt2domain" | sort -u | wc -l)" -gt 1 ] || domain=""
+  for w in $weights; do
+    name=plda_adapt
+    [ "$(echo "$weights" | wc -w)" -gt 1 ] && name=plda_adapt_w$w
+    adapt=()
+    [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$w")
+    steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
+      "${adapt[@]}" "$data/$pool_set" "$expdir/xvectors_$pool_set" "$trials" \
+      "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/${name}_$tag"
+  done
+}
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  log "Stage 6: scoring ($systems): trials -> $expdir/scores/"
+  log "Stage 6: scoring ($systems): the validation split's trials, then the test lists -> $expdir/scores/"
   for expdir in "${exp_dirs[@]}"; do
     mkdir -p "$expdir/scores"
     for set in $domain_sets; do
-      steps/center_embeddings.sh --cmd "$train_cmd" "$data/$backend_set" "$expdir/xvectors_$backend_set" \
+      steps/center_embeddings.sh --cmd "$train_cmd" "$data/$pool_set" "$expdir/xvectors_$pool_set" \
         "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
     done
-    # the operating point verify uses: cosine scores of the held-out speakers' trials
-    steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$data/$calib_set/trials" \
-      "$expdir/xvectors_$calib_set" "$expdir/xvectors_$calib_set" "$expdir/scores/cosine_trials_$calib_set"
-    steps/fit_operating_point.sh "$data/$calib_set/trials" "$expdir/scores/cosine_trials_$calib_set" "$expdir"
+    # 1. the validation split: every candidate system and domain weight -> VALIDATION.md
+    val_results=$expdir/VALIDATION.md
+    rm -f "$val_results"
+    while read -r trials enrol test; do
+      log "validation: scoring $trials"
+      score_list "$trials" "$enrol" "$test" "$domain_weights"
+      tag=$(basename "$trials")_$test
+      for system in $val_systems; do
+        python -m TrainAndTest.bin.compute_metrics --results "$val_results" --system "$system" \
+          "$trials" "$expdir/scores/${system}_$tag" > /dev/null
+      done
+    done < <(val_lists)
+    python -m TrainAndTest.bin.results_means "$val_results"
+    python -m TrainAndTest.bin.select_backend --grid plda_adapt=domain_weight \
+      "$val_results" "$expdir/$selection"
+    chosen_weight=$domain_weights
+    if [ -n "$domain_sets" ]; then
+      chosen_weight=$(python -m TrainAndTest.bin.select_backend --get domain_weight "$expdir/$selection" 2>/dev/null || echo "$domain_weights")
+    fi
+    # 2. the operating point verify uses and cosine_cal: the validation trials' cosine scores
+    steps/fit_operating_point.sh "$data/$val_set/trials" "$expdir/scores/cosine_trials_$val_set" "$expdir"
+    # 3. the test lists, with the chosen domain weight
     num_lists=$(score_lists | wc -l)
     i=0
     score_lists | while read -r trials enrol test; do
       i=$((i + 1))
       log "scoring $trials ($i/$num_lists)"
+      score_list "$trials" "$enrol" "$test" "$chosen_weight"
       tag=$(basename "$trials")_$test
-      steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
-        "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
       python -m TrainAndTest.bin.apply_calibration "$expdir" "$expdir/scores/cosine_$tag" \
         "$expdir/scores/cosine_cal_$tag"
-      steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-        "$data/$backend_set" "$expdir/xvectors_$backend_set" "$trials" "$expdir/xvectors_$enrol" \
-        "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
-      steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
-        "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
-        "$expdir/xvectors_$backend_set" "$expdir/scores/cosine_asnorm_$tag"
-      if [ -n "$domain_sets" ]; then
-        steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
-          "$expdir/xvectors_${enrol}_dc" "$expdir/xvectors_${test}_dc" "$expdir/scores/cosine_dc_$tag"
-        domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
-        adapt=()
-        [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$domain_weight")
-        steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-          "${adapt[@]}" "$data/$backend_set" "$expdir/xvectors_$backend_set" "$trials" \
-          "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/plda_adapt_$tag"
-      fi
     done
   done
   expdir=${exp_dirs[0]}
@@ -518,9 +580,13 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   for expdir in "${exp_dirs[@]}"; do
     results=$expdir/RESULTS.md
     rm -f "$results"
+    chosen=$(python -m TrainAndTest.bin.select_backend --get system "$expdir/$selection")
     notes=()
     for s in ${skipped[@]+"${skipped[@]}"}; do notes+=(--note "skipped: $s"); done
-    notes+=(--note "calibration: cosine_cal is cosine calibrated on $calib_set/trials ($(wc -l < "$data/$calib_set/spk2utt") training speakers held out of PLDA, cohort and domain means, $(wc -l < "$data/$calib_set/trials") trials); actDCF and Cllr treat every system's scores as LLRs; thresholds in thresholds.md")
+    n_val=$(wc -l < "$data/$val_set/spk2utt")
+    notes+=(--note "validation split: $val_set, $n_val training speakers held out of training and of PLDA, cohort and domain means, $(wc -l < "$data/$val_set/trials") trials; its results are in VALIDATION.md")
+    notes+=(--note "chosen on the validation split: $(python -m TrainAndTest.bin.select_backend --describe "$expdir/$selection"); the rows 'selected:<system>' repeat that system's rows")
+    notes+=(--note "calibration: cosine_cal is cosine calibrated on $val_set/trials; actDCF and Cllr treat every system's scores as LLRs; thresholds in thresholds.md")
     # shellcheck disable=SC2046
     python -m TrainAndTest.bin.provenance --config "$train_config" --exp-dir "$expdir" \
       --train-data "$data/$egs_train_set" --overrides "$train_overrides" ${notes[@]+"${notes[@]}"} \
@@ -532,13 +598,15 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
           --calibrated --min-cllr --det "$expdir/scores/DET_${system}_$tag.png" "$trials" \
           "$expdir/scores/${system}_$tag" > "$expdir/scores/${system}_$tag.metrics"
       done
+      python -m TrainAndTest.bin.compute_metrics --results "$results" --system "selected:$chosen" \
+        --calibrated --min-cllr "$trials" "$expdir/scores/${chosen}_$tag" > /dev/null
     done
     # the stored thresholds (verify's) and the error rates they give on each list's cosine scores
     pairs=()
     while read -r trials _ test; do
       pairs+=("$trials" "$expdir/scores/cosine_$(basename "$trials")_$test")
     done < <(score_lists)
-    python -m TrainAndTest.bin.threshold_report --fitted-on "$calib_set/trials" "$expdir" \
+    python -m TrainAndTest.bin.threshold_report --fitted-on "$val_set/trials" "$expdir" \
       "$expdir/thresholds.md" ${pairs[@]+"${pairs[@]}"}
     # minivox: the mean over the per-corpus lists (trials_az, ...) of each system
     if $list_means; then python -m TrainAndTest.bin.results_means "$results"; fi

@@ -126,7 +126,9 @@ def make_calibration_split(
     Args:
         train: the training data dir (``utt2spk``; ``utt2domain`` when it has domains).
         calib, rest: output data dirs, each replaced atomically (every table follows the
-            utterances, ``conf/`` is carried); ``calib/trials`` is Kaldi format.
+            utterances, ``conf/`` is carried); ``calib/trials`` is Kaldi format, and with
+            two or more domains ``calib/trials_<domain>`` holds that domain's part of it
+            (the validation split's counterpart of minivox's per-corpus test lists).
         fraction, seed: see :func:`choose_heldout_speakers` (at least 2 per domain).
         num_target, num_nontarget: trials per enrolment utterance
             (:func:`Process_Data.corpora.trials.make_trials`); non-targets within the domain.
@@ -165,5 +167,10 @@ def make_calibration_split(
                          spk2gender=spk2domain, same_gender=bool(utt2domain),
                          enrol_utts=enrolment_utts(calib_utt2spk, enrol_per_speaker, seed))
     write_trials(calib / "trials", trials)
+    domains = sorted(set(spk2domain[s] for s in held), key=kaldi_sort_key)
+    if len(domains) > 1:  # one list per domain, named like the per-corpus test lists
+        for domain in domains:
+            write_trials(calib / f"trials_{domain}",
+                         [t for t in trials if spk2domain[calib_utt2spk[t.enrol]] == domain])
     n_tar = sum(t.is_target for t in trials)
     return CalibrationSplit(held, n_rest, n_tar, len(trials) - n_tar)

@@ -153,3 +153,16 @@ def add_list_means(path, prefix: str = "trials_") -> List[Dict[str, str]]:
     for row in added:
         update_results(path, row)
     return added
+
+
+def read_rows(path) -> List[Dict[str, str]]:
+    """The table rows of a RESULTS.md-style file (one dict per row, cells as text).
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: it has no results table.
+    """
+    rows = _parse(open(path, encoding="utf-8").read())
+    if not rows:
+        raise ValueError(f"{path}: no results table")
+    return rows

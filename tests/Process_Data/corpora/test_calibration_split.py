@@ -73,6 +73,12 @@ def test_split_writes_disjoint_dirs_and_same_domain_trials(tmp_path):
         assert e in calib.utt2spk and t in calib.utt2spk
         assert (calib.utt2spk[e] == calib.utt2spk[t]) == (lab == "target")
         assert dom(e) == dom(t)  # non-targets within the domain, as the test lists
+    # one list per domain, together the full list (the test set's trials_<corpus> counterpart)
+    parts = {d: (tmp_path / "calib" / f"trials_{d}").read_text().splitlines() for d in ("az", "sc")}
+    assert all(dom(ln.split()[0]) == d for d, lines in parts.items() for ln in lines)
+    assert sorted(parts["az"] + parts["sc"]) == sorted(" ".join(t) for t in trials)
+    assert sorted(p.name for p in (tmp_path / "calib").glob("trials*")) == \
+        ["trials", "trials_az", "trials_sc"]
     again = make_calibration_split(train, tmp_path / "c2", tmp_path / "r2", 0.1, seed=0)
     assert again == split
     assert (tmp_path / "c2" / "trials").read_text() == (tmp_path / "calib" / "trials").read_text()
@@ -89,6 +95,7 @@ def test_each_speaker_enrols_at_most_enrol_per_speaker_utterances(tmp_path):
     train = _train_dir(tmp_path / "train", speakers=20, utts=30)
     split = make_calibration_split(train, tmp_path / "calib", tmp_path / "rest", 0.1, seed=0,
                                    enrol_per_speaker=4)
+    assert not list((tmp_path / "calib").glob("trials_*"))  # no domains: the one list
     trials = [ln.split() for ln in (tmp_path / "calib" / "trials").read_text().splitlines()]
     for spk in split.heldout_speakers:
         assert len({e for e, _, _ in trials if e.startswith(spk + "-")}) == 4
