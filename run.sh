@@ -383,7 +383,8 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
       --min-frames "$min_frames" --max-frames "$max_frames" --num-repeats "$num_repeats" \
       --cmn-window "$cmn_window" --use-vad "$use_vad" "$data/$egs_train_set" "$egs"
     if $lm_finetune; then  # long fixed-length chunks for large-margin fine-tuning
-      steps/make_egs.sh --cmd "$train_cmd" --min-len "$lm_frames" \
+      # labelled with the main egs' classes: the fine-tuned model keeps its classifier
+      steps/make_egs.sh --cmd "$train_cmd" --min-len "$lm_frames" --spk2int "$egs/spk2int" \
         --min-frames "$lm_frames" --max-frames "$lm_frames" --num-repeats "$num_repeats" \
         --cmn-window "$cmn_window" --use-vad "$use_vad" "$data/$egs_train_set" "${egs}_lm"
     fi
@@ -489,7 +490,9 @@ for set in $train_set $val_set $eval_sets; do
   [ -f "$data/$set/utt2domain" ] || { domain_sets=""; break; }
   domain_sets="$domain_sets $set"
 done
-systems="cosine cosine_cal plda cosine_asnorm"  # cosine_cal: cosine calibrated to LLRs
+# cosine_cal: cosine calibrated to LLRs; cosine_sm: "submean", cosine after subtracting the
+# mean of the back-end set's embeddings
+systems="cosine cosine_cal cosine_sm plda cosine_asnorm"
 [ -n "$domain_sets" ] && systems="$systems cosine_dc plda_adapt"
 # the candidates on the validation split (cosine_cal is fitted on its trials), plda_adapt
 # once per domain weight when there are several
@@ -507,6 +510,8 @@ score_list() {
   tag=$(basename "$trials")_$test
   steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
     "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/cosine_$tag"
+  steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
+    "$expdir/xvectors_${enrol}_sm" "$expdir/xvectors_${test}_sm" "$expdir/scores/cosine_sm_$tag"
   steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
     "$data/$pool_set" "$expdir/xvectors_$pool_set" "$trials" "$expdir/xvectors_$enrol" \
     "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
@@ -537,6 +542,10 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
     for set in $domain_sets; do
       steps/center_embeddings.sh --cmd "$train_cmd" "$data/$pool_set" "$expdir/xvectors_$pool_set" \
         "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
+    done
+    for set in $val_set $eval_sets; do
+      steps/center_embeddings.sh --cmd "$train_cmd" --one-domain true "$data/$pool_set" \
+        "$expdir/xvectors_$pool_set" "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_sm"
     done
     # 1. the validation split: every candidate system and domain weight -> VALIDATION.md
     val_results=$expdir/VALIDATION.md

@@ -22,6 +22,7 @@ use_vad=true          # drop unvoiced frames using vad.scp
 format=ark            # ark | h5
 compress=false        # Kaldi compressed matrices (ark) / float16 (h5)
 seed=0
+spk2int=""            # label with this speaker -> class table (e.g. the egs of the model fine-tuned)
 help_message="Usage: $0 [options] <data> <egs-dir>
  e.g.: $0 --cmd \"\$train_cmd\" --min-frames 200 --max-frames 400 --num-repeats 2 data/train_combined exp/egs
 Options:
@@ -38,7 +39,9 @@ Options:
   --use-vad <bool>          (default true)
   --format <ark|h5>         (default ark)
   --compress <bool>         (default false)
-  --seed <n>                (default 0)"
+  --seed <n>                (default 0)
+  --spk2int <file>          classes from this table (another egs dir's spk2int), so that
+                            fine-tuning egs keep the labels of the model they continue"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/signature.sh"
@@ -58,7 +61,7 @@ opts=(--min-len "$min_len" --min-frames "$min_frames" --max-frames "$max_frames"
   --num-repeats "$num_repeats" --num-archives "$num_archives" --egs-per-archive "$egs_per_archive"
   --num-valid-utts "$num_valid_utts" --valid-chunks-per-utt "$valid_chunks_per_utt"
   --num-diagnostic-egs "$num_diagnostic_egs" --cmn-window "$cmn_window" --use-vad "$use_vad"
-  --format "$format" --compress "$compress" --seed "$seed")
+  --format "$format" --compress "$compress" --seed "$seed" --spk2int "$spk2int")
 ext=ark
 [ "$format" = h5 ] && ext=h5
 out_file() { if [ "$ext" = h5 ]; then echo "$1.h5"; else echo "$1.scp"; fi; }
@@ -68,8 +71,10 @@ out_file() { if [ "$ext" = h5 ]; then echo "$1.h5"; else echo "$1.scp"; fi; }
 input_signature() {
   local vad=()
   $use_vad && vad=(--table "$data/vad.scp")
+  local table=()
+  [ -n "$spk2int" ] && table=("$spk2int")
   signature --option "${opts[*]}" --table "$data/feats.scp" "${vad[@]}" "$data/utt2spk" \
-    "$data/utt2num_frames" "$data/frame_shift" "$data/conf"
+    "$data/utt2num_frames" "$data/frame_shift" "$data/conf" ${table[@]+"${table[@]}"}
 }
 egs_complete() {  # every archive of info/num_archives, the valid and diagnostic egs exist
   local j n f

@@ -76,10 +76,10 @@ def test_every_stage_output_exists_and_validates(tiny_run):
         assert (model / f).is_file(), f
     # the demo's meta.csv has a corpus column: the domain systems (one domain) are scored too
     assert (model / "xvectors_demo_test_dc" / "xvector.scp").is_file()
-    assert len(list((model / "scores").glob("DET_*.png"))) == 6
+    assert len(list((model / "scores").glob("DET_*.png"))) == 7
     results = (model / "RESULTS.md").read_text()
     eers = re.findall(r"\| (\w+) \| demo_test/trials \| ([0-9.]+) \|", results)
-    systems = {"cosine", "cosine_cal", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt"}
+    systems = {"cosine", "cosine_cal", "cosine_sm", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt"}
     assert {s for s, _ in eers} == systems
     assert all(0.0 <= float(e) <= 100.0 for _, e in eers)
     times = (exp / "stage_times.log").read_text()
@@ -172,6 +172,9 @@ def test_large_margin_fine_tuning_is_trained_and_scored(tiny_run):
     exp = out / "exp"
     assert (exp / "egs_demo_dev_train_sp_combined_lm" / "info" / "frames_per_eg").read_text().split() \
         == ["120", "120"]
+    # the long-chunk egs keep the main egs' classes (fewer speakers have long utterances)
+    assert (exp / "egs_demo_dev_train_sp_combined_lm" / "spk2int").read_text() == \
+        (exp / "egs_demo_dev_train_sp_combined" / "spk2int").read_text()
     cfg = yaml.safe_load((exp / "demo_lm" / "config.yaml").read_text())
     assert cfg["train_conf"]["init_checkpoint"] == str(exp / "demo" / "final.pt")
     assert cfg["loss_conf"]["margin"] == 0.5 and cfg["margin_scheduler"] is None
@@ -183,8 +186,8 @@ def test_large_margin_fine_tuning_is_trained_and_scored(tiny_run):
     assert 0 < max(diffs) < 0.05  # started from final.pt and moved a little (lr 1e-5, 1 epoch)
     results = (exp / "demo_lm" / "RESULTS.md").read_text()
     eers = re.findall(r"\| (\w+) \| demo_test/trials \| ([0-9.]+) \|", results)
-    assert {s for s, _ in eers} == {"cosine", "cosine_cal", "plda", "cosine_asnorm", "cosine_dc",
-                                    "plda_adapt"}
+    assert {s for s, _ in eers} == {"cosine", "cosine_cal", "cosine_sm", "plda", "cosine_asnorm",
+                                    "cosine_dc", "plda_adapt"}
     assert (exp / "demo_lm" / "xvectors_demo_test" / "xvector.scp").is_file()
     assert (exp / "demo_lm" / "calibration" / "calibration.npz").is_file()  # its own fit
 
@@ -274,7 +277,7 @@ def test_backend_chosen_on_validation_split(tiny_run):
     _, _, out, _ = tiny_run
     model = out / "exp" / "demo"
     val = _rows((model / "VALIDATION.md").read_text(), "demo_dev_val/trials")
-    assert set(val) == {"cosine", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt_w1",
+    assert set(val) == {"cosine", "cosine_sm", "plda", "cosine_asnorm", "cosine_dc", "plda_adapt_w1",
                         "plda_adapt_w2", "plda_adapt_w3", "plda_adapt_w5"}
     chosen = yaml.safe_load((model / "selection.yaml").read_text())
     assert chosen["domain_weight"] in (1, 2, 3, 5)

@@ -80,6 +80,10 @@ class EgsOptions:
         format: ``ark`` or ``h5``.
         compress: Kaldi compressed matrices (ark) / float16 (h5).
         seed: random seed.
+        spk2int: a speaker -> class table to label with (another egs dir's ``spk2int``:
+            fine-tuning egs whose labels must be the classes of the model they continue);
+            every speaker of the data must be in it, and ``info/num_speakers`` is its size.
+            Empty: the data's speakers in C order.
     """
 
     min_len: int = 200
@@ -96,6 +100,7 @@ class EgsOptions:
     format: str = "ark"
     compress: bool = False
     seed: int = 0
+    spk2int: str = ""
 
     def check(self) -> EgsOptions:
         """Raise EgsError naming the option for an inconsistent setting; return self."""
@@ -208,6 +213,23 @@ def read_ranges(path) -> List[Tuple[str, str, int, int, int]]:
     return out
 
 
+def _read_spk2int(path) -> Dict[str, int]:
+    """``spk index`` lines; indices must be 0..n-1, each once (errors name file and line)."""
+    table: Dict[str, int] = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise EgsError(f"--spk2int: cannot read {path}: {e}") from None
+    for lineno, line in enumerate(lines, 1):
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit() or parts[0] in table:
+            raise EgsError(f"{path}:{lineno}: expected a new 'speaker index' pair, got '{line}'")
+        table[parts[0]] = int(parts[1])
+    if sorted(table.values()) != list(range(len(table))):
+        raise EgsError(f"{path}: the indices are not 0..{len(table) - 1}, each once")
+    return table
+
+
 def plan_egs(data_dir, egs_dir, opts: EgsOptions) -> Dict[str, int]:
     """Check inputs, draw every chunk and write the ranges, ``spk2int`` and ``info/``.
 
@@ -228,6 +250,12 @@ def plan_egs(data_dir, egs_dir, opts: EgsOptions) -> Dict[str, int]:
         by_spk[utt2spk[u]].append(u)
     speakers = sorted(by_spk, key=kaldi_sort_key)
     spk2int = {s: i for i, s in enumerate(speakers)}
+    if opts.spk2int:
+        spk2int = _read_spk2int(opts.spk2int)
+        unknown = [s for s in speakers if s not in spk2int]
+        if unknown:
+            raise EgsError(f"{opts.spk2int}: no class for {len(unknown)} speakers of "
+                           f"{data_dir} (e.g. '{unknown[0]}'); --spk2int must cover the data")
     # validation: one utterance from each of some speakers that keep a training utterance
     candidates = [s for s in speakers if len(by_spk[s]) >= 2]
     order = rng.permutation(len(candidates))
@@ -264,14 +292,14 @@ def plan_egs(data_dir, egs_dir, opts: EgsOptions) -> Dict[str, int]:
     _write_ranges(temp / "valid_egs.ranges", valid_chunks)
     _write_ranges(temp / "train_diagnostic.ranges", diag)
     with atomic_write(egs_dir / "spk2int") as f:
-        for s in speakers:
+        for s in sorted(spk2int, key=spk2int.__getitem__):
             f.write(f"{s} {spk2int[s]}\n")
     lengths = [c[3] for c in chunks]
     import kaldiio
 
     feat_dim = int(kaldiio.load_mat(read_kv(data_dir / "feats.scp")[keep[0]]).shape[1])
     info = {
-        "num_speakers": len(speakers),
+        "num_speakers": len(spk2int),
         "feat_dim": feat_dim,
         "num_egs": len(chunks),
         "frames_per_eg": f"{min(lengths)} {max(lengths)}",
@@ -295,7 +323,7 @@ def plan_egs(data_dir, egs_dir, opts: EgsOptions) -> Dict[str, int]:
         for k, v in asdict(opts).items():
             f.write(f"{k} {v}\n")
     return {
-        "num_speakers": len(speakers),
+        "num_speakers": len(spk2int),
         "num_archives": n_arch,
         "num_egs": len(chunks),
         "num_valid_egs": len(valid_chunks),

@@ -10,6 +10,8 @@ set; length-normalised first) and writes ``xvector.{ark,scp}`` = embedding minus
 mean into the output dir, plus ``spk_xvector.{ark,scp}`` and ``num_utts.ark`` when
 ``--spk2utt`` is given. Every embedding of the input needs a domain; every training embedding
 too. A domain without training embeddings falls back to the global mean (with a warning).
+``-`` for both ``utt2domain`` tables puts every embedding in one domain: each embedding minus
+the mean of all training embeddings ("submean", the recipe's ``cosine_sm``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import List, Optional
 def _domains(path: str, ids: List[str], what: str) -> List[str]:
     from Process_Data.data_dir import read_kv
 
+    if path == "-":
+        return ["all"] * len(ids)
     table = read_kv(path)
     missing = [u for u in ids if u not in table]
     if missing:
@@ -47,6 +51,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("xvector_scp")
     p.add_argument("out_dir")
     args = p.parse_args(argv)
+    if (args.train_utt2domain == "-") != (args.utt2domain == "-"):
+        p.error("'-' (one domain) must be given for both utt2domain tables or for neither")
 
     import numpy as np
 

@@ -108,3 +108,34 @@ def test_make_egs_sh_redoes_when_the_feature_archives_change(repo, recipe_env, t
     ark.write_bytes(content)
     r = _run(repo, recipe_env, *opts, str(data), str(egs))
     assert r.returncode == 0 and "up to date" not in r.stderr, r.stderr
+
+
+def test_make_egs_sh_spk2int_keeps_the_classes_of_another_table(repo, recipe_env, tmp_path):
+    """--spk2int (large-margin fine-tuning egs): labels come from the given table, which may
+    hold speakers without egs; info/num_speakers is its size; a speaker it lacks is an error."""
+    import kaldiio
+
+    recipe_env["PATH"] = f"{Path(sys.executable).parent}:{recipe_env['PATH']}"
+    data = make_feats_dir(tmp_path)  # spk00..spk03; frame column 0 is the speaker number
+    table = tmp_path / "spk2int"
+    order = ["zz_extra", "spk03", "spk01", "spk00", "spk02"]
+    table.write_text("".join(f"{s} {i}\n" for i, s in enumerate(order)))
+    opts = ["--min-len", "20", "--min-frames", "10", "--max-frames", "20", "--num-archives", "1",
+            "--num-valid-utts", "0", "--num-diagnostic-egs", "2"]
+    r = _run(repo, recipe_env, *opts, "--spk2int", str(table), str(data), str(tmp_path / "egs"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    egs = tmp_path / "egs"
+    assert (egs / "spk2int").read_text() == table.read_text()
+    assert int((egs / "info" / "num_speakers").read_text()) == 5
+    labels = dict(ln.split() for ln in (egs / "egs.1.labels").read_text().splitlines())
+    feats = kaldiio.load_scp(str(egs / "egs.1.scp"))
+    assert labels and all(int(labels[k]) == order.index(f"spk{int(feats[k][0, 0]):02d}")
+                          for k in labels)
+    # without the table: the data's own speakers in C order
+    r = _run(repo, recipe_env, *opts, str(data), str(tmp_path / "egs_own"))
+    assert (tmp_path / "egs_own" / "spk2int").read_text() == \
+        "".join(f"spk{i:02d} {i}\n" for i in range(4))
+    table.write_text("spk00 0\nspk01 1\n")
+    r = _run(repo, recipe_env, *opts, "--spk2int", str(table), str(data), str(tmp_path / "egs2"))
+    assert r.returncode != 0
+    assert f"{table}: no class for 2 speakers" in r.stderr and "spk02" in r.stderr

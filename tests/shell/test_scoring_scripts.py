@@ -444,6 +444,20 @@ def test_domain_adapted_plda_and_centring(tmp_path, repo, recipe_env):
              repo, recipe_env)  # fmt: skip
     assert "up to date" not in r.stderr + r.stdout
     assert not np.allclose(kaldiio.load_scp(str(out / "xvector.scp"))[sorted(ids_t)[0]], want)
+    # --one-domain (submean): the mean of all training embeddings, utt2domain not read
+    (test / "utt2domain").unlink()
+    sm = tmp_path / "xv_test_sm"
+    _run(["steps/center_embeddings.sh", "--cmd", cmd, "--one-domain", "true", str(train),
+          str(tmp_path / "xv_train"), str(test), str(tmp_path / "xv_test"), str(sm)],
+         repo, recipe_env)  # fmt: skip
+    xall = np.concatenate([xa, xb])
+    unit_all = xall / np.linalg.norm(xall, axis=1, keepdims=True)
+    want_sm = xt[0] / np.linalg.norm(xt[0]) - unit_all.mean(axis=0)
+    assert np.allclose(kaldiio.load_scp(str(sm / "xvector.scp"))[sorted(ids_t)[0]], want_sm, atol=1e-5)
+    r = _run(["steps/center_embeddings.sh", "--cmd", cmd, str(train), str(tmp_path / "xv_train"),
+              str(test), str(tmp_path / "xv_test"), str(tmp_path / "bad_dc")], repo, recipe_env,
+             check=False)  # fmt: skip
+    assert r.returncode == 1 and f"no such file {test / 'utt2domain'}" in r.stderr
 
 
 def test_fuse_scores(tmp_path, repo, recipe_env):
