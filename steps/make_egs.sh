@@ -61,7 +61,9 @@ opts=(--min-len "$min_len" --min-frames "$min_frames" --max-frames "$max_frames"
   --num-repeats "$num_repeats" --num-archives "$num_archives" --egs-per-archive "$egs_per_archive"
   --num-valid-utts "$num_valid_utts" --valid-chunks-per-utt "$valid_chunks_per_utt"
   --num-diagnostic-egs "$num_diagnostic_egs" --cmn-window "$cmn_window" --use-vad "$use_vad"
-  --format "$format" --compress "$compress" --seed "$seed" --spk2int "$spk2int")
+  --format "$format" --compress "$compress" --seed "$seed")
+# only when given, so that egs made before the option existed keep their signature
+[ -z "$spk2int" ] || opts+=(--spk2int "$spk2int")
 ext=ark
 [ "$format" = h5 ] && ext=h5
 out_file() { if [ "$ext" = h5 ]; then echo "$1.h5"; else echo "$1.scp"; fi; }
