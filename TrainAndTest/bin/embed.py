@@ -9,7 +9,8 @@ e.g.:
 Inputs: one audio file (key: its name without extension), a directory (every
 .wav/.flac/.ogg/.mp3/.m4a file below it, keys: relative paths without extension, '/' as
 '-'), or a Kaldi wav.scp (``utt path`` or ``utt command |``). The model's own front end
-is applied (resampling, down-mixing, features, VAD, CMN; dither off). Outputs: a Kaldi
+is applied (resampling, down-mixing, features, VAD, CMN; the dither of training, seeded
+per input so that the same audio gives the same embedding). Outputs: a Kaldi
 archive ``.ark`` (with ``.scp`` beside it) or ``.npy`` (a ``[N, dim]`` float32 matrix, and
 ``.keys`` with the N keys in row order). Files that cannot be embedded (missing, empty,
 not audio, silent, shorter than --min-duration) are reported one per line on stderr and

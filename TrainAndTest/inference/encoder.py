@@ -21,9 +21,16 @@ embeddings as single calls.
 
 Conventions:
 
-* Dither is off (``--dither=0``): the same audio always gives the same embedding. The
-  recipe's stage-1 features use dither; with ``--dither=0`` features they are equal
-  (``tests/TrainAndTest/inference/test_encoder.py``).
+* Dither is the front end's own (``--dither``, Kaldi's default 1.0 unless the recipe's
+  feature config says otherwise), as the features the model was trained and tested on:
+  without it a stretch of digital silence (exact zeros, e.g. zero padding) gives
+  log-energies of log(FLT_EPSILON) instead of noise, and its embedding can differ wildly
+  from the recipe's (``tests/TrainAndTest/inference/test_encoder_vs_extraction.py``). The
+  noise is drawn from a generator seeded with the front end's ``--dither-seed`` for every
+  input (the recipe seeds per utterance id, which an input does not have), so the same
+  audio always gives the same embedding, alone or at any place in a batch.
+  ``dither=0`` turns it off (e.g. to compare with an exported model, which has none:
+  :mod:`TrainAndTest.inference.export`); ``dither=x`` sets it.
 * Inputs shorter than ``min_duration`` seconds (default :data:`MIN_DURATION`, 0.25 s)
   are refused with an error naming the input; between that and the network's minimum
   frame count the frames are repeated, as the recipe's extraction does.
@@ -107,10 +114,18 @@ class BatchError(EncoderError):
         super().__init__(f"{len(result.errors)} of {len(result.embeddings)} inputs failed: {lines}")
 
 
-def inference_frontend(frontend: Frontend) -> Frontend:
-    """``frontend`` with dither off (inference is deterministic; see the module docstring)."""
+def inference_frontend(frontend: Frontend, dither: Optional[float] = None) -> Frontend:
+    """``frontend`` with ``--dither=<dither>`` (None: ``frontend`` itself, its own dither).
+
+    Example:
+        >>> fe = Frontend("fbank", ("--num-mel-bins=30",))
+        >>> inference_frontend(fe).options.frame.dither, inference_frontend(fe, 0).options.frame.dither
+        (1.0, 0.0)
+    """
+    if dither is None:
+        return frontend
     return dataclasses.replace(
-        frontend, feature_args=tuple(frontend.feature_args) + ("--dither=0",)
+        frontend, feature_args=tuple(frontend.feature_args) + (f"--dither={float(dither)}",)
     )
 
 
@@ -147,6 +162,8 @@ class Encoder:
         min_chunk_size: a last chunk shorter than this joins the previous one.
         min_duration: inputs shorter than this (seconds) are refused.
         source: where the model came from (for messages).
+        dither: ``--dither`` of the features (None: the front end's own; 0: off); the
+            noise is seeded with ``--dither-seed`` for every input (module docstring).
     """
 
     def __init__(
@@ -159,6 +176,7 @@ class Encoder:
         min_chunk_size: int = 25,
         min_duration: float = MIN_DURATION,
         source: str = "",
+        dither: Optional[float] = None,
     ):
         if frontend is None or not frontend.feature:
             raise EncoderError(
@@ -170,7 +188,7 @@ class Encoder:
             raise EncoderError(f"dtype must be float32, bfloat16 or float16, got {dtype}")
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
-        self.frontend = inference_frontend(frontend)
+        self.frontend = inference_frontend(frontend, dither)
         self.dtype = None if dtype == torch.float32 else dtype
         self.chunk_size = int(chunk_size)
         self.min_chunk_size = int(min_chunk_size)
@@ -195,7 +213,7 @@ class Encoder:
         **kwargs,
     ) -> Encoder:
         """The encoder of an exp dir (its ``final.pt``) or a model file; ``kwargs`` as the
-        constructor (``chunk_size``, ``min_duration``...)."""
+        constructor (``chunk_size``, ``min_duration``, ``dither``...)."""
         from TrainAndTest.checkpoint import load_model
 
         try:
@@ -257,8 +275,8 @@ class Encoder:
             raise InputError(f"{name}: samples are not all finite (NaN or inf)")
         if not np.any(wave):
             raise InputError(f"{name}: all samples are zero (digital silence): no speaker to embed")
-        try:
-            return self.frontend.from_audio(wave, int(rate))
+        try:  # seed None: --dither-seed, the same noise for the same audio
+            return self.frontend.from_audio(wave, int(rate), seed=None)
         except (FrontendError, ValueError) as e:
             raise InputError(f"{name}: {e}") from None
 

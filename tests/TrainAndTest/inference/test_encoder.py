@@ -65,6 +65,21 @@ def test_unequal_batch_equals_single_calls(encoder):
     assert not torch.allclose(encoder(torch.from_numpy(padded[:1]), 16000), singles[:1])
 
 
+def test_dithered_embeddings_are_deterministic(encoder):
+    """The front end's dither (1.0) is on, yet the same audio gives the same embedding:
+    twice, and as item 0 or item 2 of a batch (the noise is seeded per input)."""
+    assert encoder.frontend.options.frame.dither == 1.0
+    wave = voice(1.5, seed=11)
+    wave[4000:20000] = 0  # digital silence, where dither shows
+    x = torch.from_numpy(wave)
+    once, twice = encoder(x, 16000), encoder(x, 16000)
+    batch = encoder(torch.from_numpy(np.stack([wave, voice(1.5, seed=12, f0=180), wave])), 16000)
+    assert torch.equal(once, twice)
+    assert torch.equal(batch[0], once[0]) and torch.equal(batch[2], once[0])
+    off = Encoder(encoder.model, FRONTEND, dither=0)(x, 16000)
+    assert not torch.allclose(off, once, atol=1e-3)  # the dither does act
+
+
 def test_other_rates_and_channels(encoder):
     w16 = voice(2.0, seed=7)
     ref = encoder(torch.from_numpy(w16), 16000)
@@ -114,7 +129,7 @@ def test_labels_documented_dims_and_order_independence(name):
     labels = enc.labels
     assert list(labels)[-2:] == ["pool", "embedding"] and "frame_pool" in labels
     wave = torch.from_numpy(voice(1.0, seed=2))[None]
-    feats = enc.frontend.from_audio(wave[0].numpy(), 16000)  # dither off, as the Encoder
+    feats = enc.frontend.from_audio(wave[0].numpy(), 16000)  # seeded dither, as the Encoder
     out = model.forward_features(torch.from_numpy(feats)[None])
     vecs = label_vectors(out)
     # network order: the order forward_features produces them
