@@ -12,6 +12,16 @@ format, input kind and names, sample rate, feature and embedding dimensions, the
 (``Frontend.to_dict``) and the operating point (calibration and thresholds) when the
 experiment has one.
 
+Dither: the waveform front end inside an exported model computes no dither (a traced graph
+cannot carry the seeded noise generator of the eager front end, and ONNX runtimes draw
+their own noise), so it equals ``Encoder(..., dither=0)``, not the :class:`Encoder`, which
+keeps the model's dither (Kaldi's 1.0, as in training); the sidecar's front end says
+``--dither=0.0``. The two agree on ordinary audio but not on stretches of digital silence
+(exact zeros, e.g. zero padding), whose log-mel energies are then log(FLT_EPSILON)
+instead of noise: trim such stretches, or add comparable noise yourself (Gaussian, of
+standard deviation ``dither / 32768`` on a [-1, 1] waveform) before the exported model.
+With ``input="features"`` the sidecar holds the model's own front end, dither included.
+
 Example:
     >>> import tempfile, torch
     >>> from Process_Data.features.frontend import Frontend
@@ -35,7 +45,7 @@ from typing import Any, Dict, Optional, Union
 import torch
 from torch import nn
 
-from TrainAndTest.inference.encoder import Encoder
+from TrainAndTest.inference.encoder import Encoder, inference_frontend
 from TrainAndTest.inference.operating_point import OperatingPoint
 from TrainAndTest.inference.wave_frontend import WaveFrontend
 
@@ -94,6 +104,8 @@ def export_encoder(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     front = WaveFrontend(enc.frontend) if input_kind == "waveform" else None
+    # what the exported model computes (waveform: no dither) or expects (features)
+    frontend = inference_frontend(enc.frontend, 0.0) if front is not None else enc.frontend
     net = ExportedNet(enc.model.float().cpu(), front).eval()
     example = _example(enc, input_kind)
     in_name = "waveform" if input_kind == "waveform" else "features"
@@ -128,7 +140,7 @@ def export_encoder(
         "feat_dim": enc.frontend.dim,
         "embed_dim": enc.embed_dim,
         "min_samples": int(enc.min_duration * enc.sample_rate),
-        "frontend": enc.frontend.to_dict(),
+        "frontend": frontend.to_dict(),
         "source": enc.source,
         "operating_point": operating_point.to_dict() if operating_point is not None else None,
     }

@@ -61,7 +61,8 @@ def check_exportable(frontend: Frontend) -> None:
 class WaveFrontend(nn.Module):
     """Waveforms ``[B, S]`` in [-1, 1] at the front end's rate -> ``[B, frames, dim]``.
 
-    Dither is off whatever the options say (inference is deterministic).
+    Dither is off whatever the options say (a traced graph cannot hold the eager front
+    end's seeded noise generator; :mod:`TrainAndTest.inference.export` says what follows).
 
     Args:
         frontend: the model's front end (see :func:`check_exportable`).
