@@ -14,6 +14,7 @@ nj=4                          # parallel jobs (capped at the number of recording
 cmd=run.pl                    # job backend ($decode_cmd from cmd.sh)
 sad=silero                    # speech activity: energy|silero|oracle
 sad_rttm=                     # reference turns of --sad oracle (default <data>/rttm)
+sad_opts=                     # more options of 'diarize sad', e.g. "--silero-threshold 0.5"
 mfcc_config=conf/mfcc_30.conf # features of --sad energy (C0 is the log energy)
 vad_config=conf/vad.conf      # compute-vad options of --sad energy
 window=1.5                    # embedding window, seconds
@@ -35,6 +36,9 @@ Options:
   --cmd <cmd>                      job backend (default run.pl)
   --sad energy|silero|oracle       speech activity (default silero)
   --sad-rttm <rttm>                turns of --sad oracle (default <data>/rttm)
+  --sad-opts <opts>                more 'diarize sad' options (silero: --silero-threshold,
+                                   --silero-pad, --silero-min-silence, --silero-min-speech;
+                                   defaults chosen on diar_mini dev, see 'diarize tune-sad')
   --mfcc-config/--vad-config <f>   options of --sad energy (default conf/mfcc_30.conf, conf/vad.conf)
   --window <s> / --shift <s>       embedding windows (default 1.5 / 0.75)
   --cluster ahc|spectral|umap_hdbscan   (default ahc)
@@ -87,6 +91,8 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   for j in $(seq "$nj"); do parts+=("$split/wav.$j.scp"); done
   utils/split_scp.pl "$data/wav.scp" "${parts[@]}"
   sad_opt=(--method "$sad")
+  read -r -a extra <<< "$sad_opts"
+  sad_opt+=("${extra[@]}")
   [ "$sad" = oracle ] && sad_opt+=(--sad-rttm "$sad_rttm")
   [ "$sad" = energy ] && sad_opt+=(--mfcc-config "$mfcc_config" --vad-config "$vad_config")
   $cmd JOB=1:"$nj" "$dir/log/sad.JOB.log" \
@@ -98,7 +104,7 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   [ "$got" -eq "$num_recos" ] || { echo "$0: SAD of $got of $num_recos recordings; see $dir/log/sad.*.log" >&2; exit 1; }
   mv "$dir/.segments.tmp" "$dir/segments"
   mv "$dir/.reco2dur.tmp" "$dir/reco2dur"
-  echo "$sad" > "$dir/sad"
+  echo "$sad${sad_opts:+ ($sad_opts)}" > "$dir/sad"
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then

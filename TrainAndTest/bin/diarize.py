@@ -3,6 +3,7 @@
 Subcommands (each reads what the one before wrote; see ``TrainAndTest.diarization.recipe``):
 
     sad      wav.scp -> segments + reco2dur  (--method energy|silero|oracle)
+    tune-sad silero-vad options over a grid on a development set -> best options
     embed    wav.scp + segments + final.pt -> embeddings/<reco>.npz
     cluster  segments + embeddings -> rttm   (--method ahc|spectral|umap_hdbscan)
     tune     like cluster over a threshold grid on a development set -> best threshold
@@ -47,6 +48,13 @@ def _regions(args):
     return {reco: found.get(reco, []) for reco in durations}, durations
 
 
+def _silero_options(args):
+    from TrainAndTest.diarization.sad import SileroOptions
+
+    return SileroOptions(args.silero_threshold, args.silero_pad, args.silero_min_silence,
+                         args.silero_min_speech)
+
+
 def cmd_sad(args) -> None:
     from Process_Data.features.frontend import Frontend, option_file_args
     from TrainAndTest.diarization.recipe import detect_recordings
@@ -61,12 +69,44 @@ def cmd_sad(args) -> None:
                             vad_args=tuple(option_file_args(args.vad_config)))
     sad_rttm = read_rttm(args.sad_rttm) if args.sad_rttm else None
     regions, durations = detect_recordings(wav_scp, args.method, list(wav_scp), sad_rttm,
-                                           frontend)
+                                           frontend, silero=_silero_options(args))
     write_segments(args.segments, regions)
     write_kv(args.reco2dur, {r: format_seconds(d) for r, d in durations.items()})
     speech = sum(e - s for regs in regions.values() for s, e in regs)
     print(f"diarize sad: {len(regions)} recordings, {speech:.1f} of "
           f"{sum(durations.values()):.1f} s speech ({args.method})")
+
+
+def cmd_tune_sad(args) -> None:
+    import dataclasses
+    import itertools
+
+    from Process_Data.data_dir import atomic_write
+    from TrainAndTest.diarization.recipe import read_reference, tune_silero
+    from TrainAndTest.diarization.sad import SileroOptions
+
+    wav_scp = read_kv(args.wav_scp)
+    ref = read_reference(args.ref_rttm, list(wav_scp))
+    grid = [SileroOptions(t, p, s, m) for t, p, s, m in itertools.product(
+        _grid(args.thresholds), _grid(args.pads), _grid(args.min_silences),
+        _grid(args.min_speeches))]
+    best, rows = tune_silero(wav_scp, ref, grid, args.collar)
+    with atomic_write(args.out) as f:
+        f.write(" ".join(f"--silero-{k.replace('_', '-')} {v}"
+                         for k, v in dataclasses.asdict(best).items()) + "\n")
+    if args.table:
+        with atomic_write(args.table) as f:
+            f.write(f"silero-vad options (collar {args.collar} s; percent of the reference "
+                    f"speech, overlap counted once), best {best}:\n\n")
+            f.write("| threshold | pad s | min silence s | min speech s | miss % | "
+                    "false alarm % | sum % |\n|---|---|---|---|---|---|---|\n")
+            for o, r in rows:
+                _, miss, fa, _ = r.percents()
+                f.write(f"| {o.threshold} | {o.pad} | {o.min_silence} | {o.min_speech} | "
+                        f"{miss:.2f} | {fa:.2f} | {miss + fa:.2f} |\n")
+    err = dict(rows)[best].percents()
+    print(f"diarize tune-sad: best {best} (miss {err[1]:.2f}%, false alarm {err[2]:.2f}%) "
+          f"of {len(rows)} -> {args.out}")
 
 
 def cmd_embed(args) -> None:
@@ -153,6 +193,19 @@ def cmd_plot(args) -> None:
     print(f"diarize plot: {len(durations)} PNGs -> {args.out_dir}")
 
 
+def _add_silero_options(p: argparse.ArgumentParser) -> None:
+    from TrainAndTest.diarization.sad import SILERO_DEFAULTS as DEFAULTS
+
+    p.add_argument("--silero-threshold", type=float, default=DEFAULTS.threshold,
+                   help=f"speech probability threshold (default {DEFAULTS.threshold})")
+    p.add_argument("--silero-pad", type=float, default=DEFAULTS.pad,
+                   help=f"seconds added on each side of a region (default {DEFAULTS.pad})")
+    p.add_argument("--silero-min-silence", type=float, default=DEFAULTS.min_silence,
+                   help=f"shortest pause that ends a region, s (default {DEFAULTS.min_silence})")
+    p.add_argument("--silero-min-speech", type=float, default=DEFAULTS.min_speech,
+                   help=f"shortest region kept, s (default {DEFAULTS.min_speech})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser with its subcommands."""
     p = argparse.ArgumentParser(prog="python -m TrainAndTest.bin.diarize",
@@ -166,7 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--vad-config", help="compute-vad options of the energy SAD (conf/vad.conf)")
     s.add_argument("--segments", required=True)
     s.add_argument("--reco2dur", required=True)
+    _add_silero_options(s)
     s.set_defaults(run=cmd_sad)
+    ts = sub.add_parser("tune-sad", help="silero-vad options with the lowest miss + false "
+                        "alarm on a development set")
+    ts.add_argument("--wav-scp", required=True)
+    ts.add_argument("--ref-rttm", required=True)
+    ts.add_argument("--thresholds", default="0.2,0.3,0.4,0.5")
+    ts.add_argument("--pads", default="0.03,0.1,0.2,0.3,0.4,0.5", help="seconds")
+    ts.add_argument("--min-silences", default="0.1,0.3", help="seconds")
+    ts.add_argument("--min-speeches", default="0.25", help="seconds")
+    ts.add_argument("--collar", type=float, default=0.25)
+    ts.add_argument("--out", required=True, help="file for the best options (as "
+                    "'diarize sad' options)")
+    ts.add_argument("--table", help="markdown table of the grid")
+    ts.set_defaults(run=cmd_tune_sad)
     e = sub.add_parser("embed", help="sliding-window embeddings")
     e.add_argument("--model", required=True, help="exp dir or final.pt")
     for name in ("--wav-scp", "--segments", "--reco2dur", "--out-dir"):

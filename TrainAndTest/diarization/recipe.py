@@ -36,9 +36,14 @@ from TrainAndTest.diarization.reseg import frame_turns
 from TrainAndTest.diarization.rttm import Region, Turn, read_rttm, speech_regions
 from TrainAndTest.diarization.sad import (
     SAD_METHODS,
+    SILERO_DEFAULTS,
     SadError,
+    SileroOptions,
     clean_regions,
     energy_sad,
+    sad_error,
+    silero_probabilities,
+    silero_regions,
     silero_sad,
 )
 
@@ -75,9 +80,11 @@ def read_num_speakers(path: Optional[os.PathLike]) -> Dict[str, int]:
 
 def detect_recordings(wav_scp: Mapping[str, str], method: str, recordings: Sequence[str],
                       sad_rttm: Optional[Mapping[str, Sequence[Turn]]] = None,
-                      energy_frontend: Optional[Frontend] = None, log: Log = warn
+                      energy_frontend: Optional[Frontend] = None, log: Log = warn,
+                      silero: SileroOptions = SILERO_DEFAULTS
                       ) -> Tuple[Dict[str, List[Region]], Dict[str, float]]:
-    """Speech regions and durations of ``recordings`` (see :mod:`.sad` for ``method``).
+    """Speech regions and durations of ``recordings`` (see :mod:`.sad` for ``method``;
+    ``silero`` holds the options of ``--sad silero``).
 
     Raises:
         RecipeError / SadError: an unknown method, missing oracle turns or energy front end.
@@ -96,7 +103,7 @@ def detect_recordings(wav_scp: Mapping[str, str], method: str, recordings: Seque
         if method == "oracle":
             found = speech_regions((sad_rttm or {}).get(reco, []))
         elif method == "silero":
-            found = silero_sad(wave, rate)
+            found = silero_sad(wave, rate, silero)
         else:
             found = energy_sad(wave, rate, energy_frontend)
         regions[reco] = clean_regions([(s, min(e, durations[reco])) for s, e in found
@@ -104,6 +111,29 @@ def detect_recordings(wav_scp: Mapping[str, str], method: str, recordings: Seque
         if not regions[reco]:
             log(f"{reco}: no speech found by --sad {method}; it gets an empty RTTM")
     return regions, durations
+
+
+def tune_silero(wav_scp: Mapping[str, str], ref: Mapping[str, Sequence[Turn]],
+                grid: Sequence[SileroOptions], collar: float = 0.25
+                ) -> Tuple[SileroOptions, List[Tuple[SileroOptions, DerResult]]]:
+    """The silero-vad options of ``grid`` with the lowest missed speech + false alarm
+    (:func:`.sad.sad_error`) on the recordings of ``ref`` (a development set), and the
+    error of each (the first of equal errors wins). silero runs once per recording;
+    regions are cleaned as in :func:`detect_recordings`."""
+    if not grid:
+        raise RecipeError("no silero options to try")
+    probs, durations = {}, {}
+    for reco in ref:
+        wave, rate = read_audio_of(wav_scp, reco)
+        durations[reco] = len(wave) / rate
+        probs[reco] = silero_probabilities(wave, rate) if len(wave) else np.zeros(0)
+    rows = []
+    for options in grid:
+        regions = {reco: clean_regions(silero_regions(probs[reco], durations[reco], options))
+                   for reco in ref}
+        rows.append((options, sad_error(ref, regions, durations, collar)))
+    best = min(rows, key=lambda r: r[1].miss + r[1].false_alarm)[0]
+    return best, rows
 
 
 def _save_npz(path: Path, **arrays) -> None:

@@ -6,7 +6,11 @@ Three sources, all giving sorted, non-overlapping regions cleaned by :func:`clea
 * ``energy``: the recipe's own Kaldi energy VAD (:func:`Process_Data.features.vad.compute_vad`)
   on column 0 (C0) of MFCCs, with the options of ``conf/mfcc_30.conf`` and ``conf/vad.conf``
   (the shell scripts pass them; the library has no defaults of its own for them);
-* ``silero``: silero-vad (``pip install silero-vad``; its weights ship inside the package);
+* ``silero``: silero-vad (``pip install silero-vad``; its weights ship inside the package):
+  speech probabilities every 32 ms (:func:`silero_probabilities`), turned into regions by
+  silero's own hysteresis with :class:`SileroOptions` (:func:`silero_regions`); the
+  defaults were chosen on diar_mini's development part (:func:`sad_error`, see
+  :data:`SILERO_DEFAULTS`);
 * ``oracle``: the union of the reference turns (``--sad-rttm``).
 
 Example:
@@ -19,12 +23,14 @@ Example:
 from __future__ import annotations
 
 import functools
-from typing import List, Sequence
+from dataclasses import dataclass
+from typing import List, Mapping, Sequence
 
 import numpy as np
 
 from Process_Data.features.frontend import Frontend
-from TrainAndTest.diarization.rttm import Region
+from TrainAndTest.diarization.der import ZERO, DerResult, diarization_error
+from TrainAndTest.diarization.rttm import Region, Turn, speech_regions
 
 #: the SAD methods of :func:`detect_speech` (``oracle`` needs reference turns).
 SAD_METHODS = ("energy", "silero", "oracle")
@@ -32,6 +38,41 @@ SAD_METHODS = ("energy", "silero", "oracle")
 MIN_GAP = 0.25
 #: speech regions shorter than this (seconds) are dropped.
 MIN_SPEECH = 0.1
+#: silero-vad's rate and frame (its probabilities come one per 512 samples at 16 kHz).
+SILERO_RATE = 16000
+SILERO_FRAME = 512
+
+
+@dataclass(frozen=True)
+class SileroOptions:
+    """How silero-vad's frame probabilities become speech regions (its
+    ``get_speech_timestamps`` options, in seconds).
+
+    Attributes:
+        threshold: speech starts above this probability (and ends below it minus 0.15).
+        pad: seconds added on each side of every region.
+        min_silence: a pause must last this long to end a region.
+        min_speech: shorter regions are dropped.
+    """
+
+    threshold: float = 0.3
+    pad: float = 0.3
+    min_silence: float = 0.3
+    min_speech: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise SadError(f"silero threshold {self.threshold}: must be in (0, 1)")
+        for name in ("pad", "min_silence", "min_speech"):
+            if getattr(self, name) < 0:
+                raise SadError(f"silero {name} {getattr(self, name)}: must be >= 0")
+
+
+#: the defaults, chosen on diar_mini's dev part (``diarize tune-sad``: the lowest missed
+#: speech + false alarm at collar 0.25 over thresholds 0.2-0.5, pads 0.03-0.5 s and
+#: minimum silences 0.1/0.3 s): 3.4% missed and 1.4% false alarm of the dev speech, where
+#: silero's own defaults (threshold 0.5, pad 0.03 s, minimum silence 0.1 s) miss 14.2%.
+SILERO_DEFAULTS = SileroOptions()
 
 
 class SadError(ValueError):
@@ -87,17 +128,72 @@ def _silero_model():
     return silero_vad, silero_vad.load_silero_vad()
 
 
-def silero_sad(wave: np.ndarray, rate: int, threshold: float = 0.5) -> List[Region]:
-    """silero-vad regions of ``wave`` (resampled to 16 kHz; torch on the current threads)."""
+def silero_probabilities(wave: np.ndarray, rate: int) -> np.ndarray:
+    """silero-vad's speech probability of every 512-sample frame of ``wave`` resampled to
+    16 kHz (the last frame zero-padded; torch on the current threads), as
+    ``get_speech_timestamps`` computes them."""
     import torch
 
     from Process_Data.audio import resample
 
-    package, model = _silero_model()
+    _, model = _silero_model()
+    x = torch.from_numpy(np.ascontiguousarray(
+        resample(np.asarray(wave, np.float32), rate, SILERO_RATE)))
+    model.reset_states()
+    probs = []
+    with torch.inference_mode():
+        for start in range(0, len(x), SILERO_FRAME):
+            chunk = x[start:start + SILERO_FRAME]
+            if len(chunk) < SILERO_FRAME:
+                chunk = torch.nn.functional.pad(chunk, (0, SILERO_FRAME - len(chunk)))
+            probs.append(float(model(chunk, SILERO_RATE)))
+    model.reset_states()
+    return np.asarray(probs, dtype=np.float32)
+
+
+def silero_regions(probs: np.ndarray, duration: float,
+                   options: SileroOptions = SILERO_DEFAULTS) -> List[Region]:
+    """Speech regions of a recording of ``duration`` seconds from its
+    :func:`silero_probabilities`, by silero's ``get_speech_timestamps_from_probs``."""
+    package, _ = _silero_model()
+    if not len(probs):
+        return []
+    stamps = package.get_speech_timestamps_from_probs(
+        [float(p) for p in probs], threshold=options.threshold, sampling_rate=SILERO_RATE,
+        min_speech_duration_ms=int(round(1000 * options.min_speech)),
+        min_silence_duration_ms=int(round(1000 * options.min_silence)),
+        speech_pad_ms=int(round(1000 * options.pad)),
+        audio_length_samples=int(round(duration * SILERO_RATE)), return_seconds=False)
+    return [(s["start"] / SILERO_RATE, min(s["end"] / SILERO_RATE, duration)) for s in stamps]
+
+
+def silero_sad(wave: np.ndarray, rate: int,
+               options: SileroOptions = SILERO_DEFAULTS) -> List[Region]:
+    """silero-vad regions of ``wave`` (:func:`silero_probabilities` then
+    :func:`silero_regions`)."""
     if len(wave) == 0:
         return []
-    x = torch.from_numpy(np.ascontiguousarray(resample(np.asarray(wave, np.float32), rate, 16000)))
-    stamps = package.get_speech_timestamps(x, model, threshold=threshold, sampling_rate=16000,
-                                           return_seconds=False)
-    model.reset_states()
-    return [(s["start"] / 16000.0, s["end"] / 16000.0) for s in stamps]
+    return silero_regions(silero_probabilities(wave, rate), len(wave) / rate, options)
+
+
+def sad_error(ref: Mapping[str, Sequence[Turn]], regions: Mapping[str, Sequence[Region]],
+              durations: Mapping[str, float], collar: float = 0.25) -> DerResult:
+    """Speech/non-speech error of speech regions against reference turns: missed speech
+    and false alarm against the reference speech (the union of its turns, so overlapped
+    time counts once), with the DER's collar around every boundary of that speech; the
+    confusion part is 0.
+
+    Example:
+        >>> ref = {"r": [Turn(0.0, 4.0, "a"), Turn(3.0, 6.0, "b")]}
+        >>> e = sad_error(ref, {"r": [(1.0, 7.0)]}, {"r": 8.0}, collar=0.0)
+        >>> e.total, e.miss, e.false_alarm, e.confusion
+        (6.0, 1.0, 1.0, 0.0)
+    """
+    total = ZERO
+    for reco, turns in ref.items():
+        if reco not in durations:
+            raise KeyError(f"no duration for recording '{reco}' (reco2dur)")
+        speech = [Turn(s, e, "speech") for s, e in speech_regions(turns)]
+        hyp = [Turn(s, e, "speech") for s, e in regions.get(reco, [])]
+        total = total + diarization_error(speech, hyp, (0.0, durations[reco]), collar)
+    return total

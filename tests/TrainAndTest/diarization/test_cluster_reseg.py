@@ -22,7 +22,14 @@ from TrainAndTest.diarization.rttm import (
     write_rttm,
     write_segments,
 )
-from TrainAndTest.diarization.sad import clean_regions, frames_to_regions
+from TrainAndTest.diarization.sad import (
+    SadError,
+    SileroOptions,
+    clean_regions,
+    frames_to_regions,
+    sad_error,
+    silero_regions,
+)
 
 
 def blobs(n_spk, per, dim=32, noise=0.15, seed=0):
@@ -112,6 +119,69 @@ def test_frame_voting_keeps_to_speech_regions():
     assert turns[2] == Turn(5.0, 5.1, "1")  # no window covers it: the nearest window's label
     with pytest.raises(ValueError, match="2 windows but 1 labels"):
         frame_turns(wins, np.array([0]), [(0, 1)])
+
+
+def test_sad_error_counts_overlap_once():
+    ref = {"r": [Turn(0.0, 4.0, "a"), Turn(3.0, 6.0, "b")], "s": []}
+    e = sad_error(ref, {"r": [(1.0, 7.0)], "s": [(0.0, 0.5)]}, {"r": 8.0, "s": 1.0}, collar=0)
+    assert (e.total, e.miss, e.false_alarm, e.confusion) == (6.0, 1.0, 1.5, 0.0)
+    # a collar of 0.5 s removes 0.25 s on each side of the speech edges 0 and 6
+    e = sad_error(ref, {"r": [(1.0, 7.0)]}, {"r": 8.0, "s": 1.0}, collar=0.5)
+    assert (e.total, e.miss, e.false_alarm) == (5.5, 0.75, 0.75)
+
+
+def test_silero_regions_from_probabilities():
+    pytest.importorskip("silero_vad")
+    frame = 512 / 16000  # 32 ms
+    probs = np.array([0.0] * 20 + [0.9] * 50 + [0.0] * 30, dtype=np.float32)
+    dur = len(probs) * frame
+    tight = silero_regions(probs, dur, SileroOptions(0.5, 0.0, 0.1, 0.25))
+    assert len(tight) == 1
+    assert tight[0][0] == pytest.approx(20 * frame, abs=frame)
+    assert tight[0][1] == pytest.approx(70 * frame, abs=frame)
+    padded = silero_regions(probs, dur, SileroOptions(0.5, 0.3, 0.1, 0.25))
+    assert padded[0][0] == pytest.approx(tight[0][0] - 0.3, abs=0.01)
+    assert padded[0][1] == pytest.approx(tight[0][1] + 0.3, abs=0.01)
+    assert silero_regions(probs, dur, SileroOptions(0.95, 0.0, 0.1, 0.25)) == []
+    assert silero_regions(np.zeros(0), 0.0) == []
+    with pytest.raises(SadError, match="threshold 1.2"):
+        SileroOptions(threshold=1.2)
+    with pytest.raises(SadError, match="pad -1"):
+        SileroOptions(pad=-1)
+
+
+def test_silero_tuning_picks_the_lowest_error(monkeypatch, tmp_path):
+    """tune_silero on made-up probabilities (silero's post-processing, no model run):
+    speech 1-3 s with weak probabilities (0.4) in its first and last half second; the
+    lower threshold finds it all."""
+    pytest.importorskip("silero_vad")
+    from TrainAndTest.diarization import recipe
+
+    frame = 512 / 16000
+    t = (np.arange(200) + 0.5) * frame  # 6.4 s
+    probs = np.where((t > 1.0) & (t < 3.0), 0.9, 0.0)
+    probs[((t > 1.0) & (t < 1.5)) | ((t > 2.5) & (t < 3.0))] = 0.4
+    wav = tmp_path / "r.wav"
+    from conftest import write_wav
+
+    write_wav(wav, np.zeros(int(6.4 * 16000), np.float32))
+    monkeypatch.setattr(recipe, "silero_probabilities", lambda wave, rate: probs)
+    grid = [SileroOptions(0.5, 0.0, 0.1, 0.25), SileroOptions(0.3, 0.0, 0.1, 0.25)]
+    best, rows = recipe.tune_silero({"r": str(wav)}, {"r": [Turn(1.0, 3.0, "a")]}, grid,
+                                    collar=0.0)
+    assert best == grid[1]
+    # threshold 0.5 misses the weak start; the weak end stays (speech ends below 0.5 - 0.15)
+    assert rows[0][1].miss == pytest.approx(0.5, abs=0.05) and rows[1][1].miss < 0.05
+
+
+def test_bad_silero_option_is_a_one_line_error(tmp_path, capsys):
+    from TrainAndTest.bin import diarize
+
+    (tmp_path / "wav.scp").write_text(f"r {tmp_path / 'r.wav'}\n")
+    rc = diarize.main(["sad", "--method", "silero", "--silero-threshold", "1.5", "--wav-scp",
+                       str(tmp_path / "wav.scp"), "--segments", str(tmp_path / "segments"),
+                       "--reco2dur", str(tmp_path / "reco2dur")])
+    assert rc == 1 and "silero threshold 1.5: must be in (0, 1)" in capsys.readouterr().err
 
 
 def test_sad_region_helpers():
