@@ -24,6 +24,7 @@ num_threads=1                 # torch threads per job
 cluster=ahc                   # clustering: ahc|spectral|umap_hdbscan
 num_speakers_from_reference=false  # true: the count of <data>/reco2num_spk
 threshold=0.3                 # ahc/umap_hdbscan stopping threshold (cosine similarity)
+overlap_ratio=                # second speaker of a frame with this share of the top vote (empty: none)
 tune=false                    # true: pick the threshold on THIS data dir (a dev set) first
 thresholds=0.0:0.8:0.05       # grid of --tune true (start:stop:step)
 collar=0.25                   # scoring collar, seconds in total around each boundary
@@ -44,6 +45,8 @@ Options:
   --cluster ahc|spectral|umap_hdbscan   (default ahc)
   --num-speakers-from-reference true|false   oracle speaker count (default false)
   --threshold <x>                  ahc stopping threshold (default 0.3)
+  --overlap-ratio <r>              also give a frame the speaker whose vote is >= r times
+                                   the top vote, 0 < r <= 1 (default: one speaker per frame)
   --tune true|false                choose the threshold on this data dir (a dev set)
   --thresholds <a:b:step>          grid of --tune (default 0.0:0.8:0.05)
   --collar <s>                     scoring collar (default 0.25)"
@@ -135,11 +138,14 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       --table "$dir/threshold_sweep.md"
     threshold=$(cat "$dir/threshold")
   fi
-  log "Stage 2: clustering ($cluster, threshold $threshold${count_opt[*]:+, oracle count}) -> $dir/rttm"
+  overlap_opt=()
+  [ -n "$overlap_ratio" ] && overlap_opt=(--overlap-ratio "$overlap_ratio")
+  log "Stage 2: clustering ($cluster, threshold $threshold${count_opt[*]:+, oracle count}${overlap_ratio:+, overlap ratio $overlap_ratio}) -> $dir/rttm"
   python -m TrainAndTest.bin.diarize cluster --method "$cluster" --threshold "$threshold" \
-    "${count_opt[@]}" --segments "$dir/segments" --reco2dur "$dir/reco2dur" \
-    --emb-dir "$dir/embeddings" --rttm "$dir/rttm"
+    "${count_opt[@]}" "${overlap_opt[@]}" --segments "$dir/segments" \
+    --reco2dur "$dir/reco2dur" --emb-dir "$dir/embeddings" --rttm "$dir/rttm"
   echo "$threshold" > "$dir/threshold_used"
+  echo "${overlap_ratio:-none}" > "$dir/overlap_ratio_used"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
@@ -153,7 +159,8 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
       --describe "- model: $model
 - data: $data ($num_recos recordings)
 - speech activity: $(cat "$dir/sad"); windows $window s / $shift s
-- clustering: $cluster, threshold $(cat "$dir/threshold_used"), speaker count $count"
+- clustering: $cluster, threshold $(cat "$dir/threshold_used"), speaker count $count
+- second speaker in overlap: overlap ratio $(cat "$dir/overlap_ratio_used" 2>/dev/null || echo none)"
     cat "$dir/RESULTS.md"
     ref_opt=(--ref-rttm "$data/rttm")
   else

@@ -130,7 +130,8 @@ def cmd_cluster(args) -> None:
 
     regions, _ = _regions(args)
     counts = read_num_speakers(args.reco2num_spk) if args.reco2num_spk else None
-    turns = diarize_recordings(args.emb_dir, regions, args.method, args.threshold, counts)
+    turns = diarize_recordings(args.emb_dir, regions, args.method, args.threshold, counts,
+                               overlap_ratio=args.overlap_ratio)
     write_rttm(args.rttm, turns)
     print(f"diarize cluster: {sum(len(t) for t in turns.values())} turns, "
           f"{sum(len({x.speaker for x in t}) for t in turns.values())} speakers in "
@@ -252,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "cluster":
             c.add_argument("--threshold", type=float, default=0.3)
             c.add_argument("--reco2num-spk", help="oracle speaker counts")
+            c.add_argument("--overlap-ratio", type=float, default=None,
+                           help="second speaker of a frame with at least this share of "
+                           "the winner's vote (default: none)")
             c.add_argument("--rttm", required=True)
         else:
             c.add_argument("--ref-rttm", required=True)

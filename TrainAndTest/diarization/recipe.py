@@ -178,7 +178,8 @@ def load_embeddings(emb_dir: os.PathLike, reco: str) -> Tuple[np.ndarray, np.nda
 def diarize_recordings(emb_dir: os.PathLike, regions: Mapping[str, Sequence[Region]],
                        method: str = "ahc", threshold: float = AHC_THRESHOLD,
                        num_speakers: Optional[Mapping[str, int]] = None, log: Log = warn,
-                       cache: Optional[Dict] = None) -> Dict[str, List[Turn]]:
+                       cache: Optional[Dict] = None, overlap_ratio: Optional[float] = None
+                       ) -> Dict[str, List[Turn]]:
     """Turns per recording: cluster each recording's windows, then frame voting.
 
     Args:
@@ -188,6 +189,7 @@ def diarize_recordings(emb_dir: os.PathLike, regions: Mapping[str, Sequence[Regi
         num_speakers: oracle counts; a recording missing from it is an error when it is
             given (a silent fall-back would mix oracle and estimated counts).
         cache: a dict reused across calls to keep the embeddings in memory (tuning).
+        overlap_ratio: second speakers of frames, see :func:`.reseg.frame_turns`.
     """
     turns: Dict[str, List[Turn]] = {}
     for reco in sorted(regions):
@@ -206,7 +208,8 @@ def diarize_recordings(emb_dir: os.PathLike, regions: Mapping[str, Sequence[Regi
             continue
         n = None if num_speakers is None else num_speakers[reco]
         labels = cluster_embeddings(method, emb, n, threshold)
-        turns[reco] = frame_turns(wins, labels, regions[reco], prefix="spk")
+        turns[reco] = frame_turns(wins, labels, regions[reco], prefix="spk",
+                                  overlap_ratio=overlap_ratio)
     return turns
 
 

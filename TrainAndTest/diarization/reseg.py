@@ -7,6 +7,14 @@ so a frame covered by two disagreeing windows goes to the one whose centre is ne
 speaker become turns; turns never cross the edges of speech regions. A speech frame that
 no window covers (a region too short to embed) takes the speaker of the nearest window.
 
+Overlap (optional, ``overlap_ratio``): a frame also gets the speaker with the second
+largest vote when that vote is at least ``overlap_ratio`` times the largest, so the
+frames around a change of label, where windows of both speakers overlap, hold both
+speakers (in AMI meetings much of the overlapped speech sits at turn changes). The
+RTTM then has overlapping turns of different speakers. ``None`` (the default) gives
+one speaker per frame: on diar_mini's development part every ratio tried (0.5-0.9)
+added more false alarm than it removed missed speech (docs/BENCHMARKS.md).
+
 Example:
     >>> wins = np.array([[0.0, 1.5], [0.75, 2.25], [1.5, 3.0]])
     >>> frame_turns(wins, np.array([0, 0, 1]), [(0.0, 3.0)])
@@ -15,11 +23,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from TrainAndTest.diarization.rttm import Region, Turn
+from TrainAndTest.diarization.rttm import Region, Turn, speech_regions
 
 #: frame step of the vote, seconds.
 FRAME = 0.01
@@ -28,7 +36,8 @@ EDGE_WEIGHT = 0.1
 
 
 def frame_turns(windows: np.ndarray, labels: np.ndarray, regions: Sequence[Region],
-                frame: float = FRAME, prefix: str = "") -> List[Turn]:
+                frame: float = FRAME, prefix: str = "",
+                overlap_ratio: Optional[float] = None) -> List[Turn]:
     """Turns (speaker ``f"{prefix}{label}"``) of the speech ``regions`` from window labels.
 
     Args:
@@ -37,7 +46,16 @@ def frame_turns(windows: np.ndarray, labels: np.ndarray, regions: Sequence[Regio
         regions: speech regions; only their time is labelled.
         frame: frame step in seconds.
         prefix: put before each label to make the speaker name.
+        overlap_ratio: give a frame a second speaker whose vote is at least this share
+            of the winner's (see the module docstring); None: one speaker per frame.
+
+    Example (two windows of different speakers overlapping by 1 s):
+        >>> wins = np.array([[0.0, 2.0], [1.0, 3.0]])
+        >>> frame_turns(wins, np.array([0, 1]), [(0.0, 3.0)], overlap_ratio=0.5)
+        [Turn(start=0.0, end=1.7, speaker='0'), Turn(start=1.3, end=3.0, speaker='1')]
     """
+    if overlap_ratio is not None and not 0.0 < overlap_ratio <= 1.0:
+        raise ValueError(f"overlap_ratio {overlap_ratio}: must be in (0, 1]")
     windows = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
     labels = np.asarray(labels, dtype=np.int64)
     if len(windows) != len(labels):
@@ -59,19 +77,41 @@ def frame_turns(windows: np.ndarray, labels: np.ndarray, regions: Sequence[Regio
         mids = windows.mean(axis=1)
         nearest = np.abs(centres[uncovered][:, None] - mids[None]).argmin(axis=1)
         best[uncovered] = labels[nearest]
+    turns = _runs(best, np.ones(n_frames, dtype=bool), regions, frame, prefix)
+    if overlap_ratio is None or votes.shape[1] < 2:
+        return merge_turns(turns)
+    rows = np.arange(n_frames)
+    top = votes[rows, best]
+    rest = votes.copy()
+    rest[rows, best] = -np.inf
+    second = rest.argmax(axis=1)
+    both = (rest[rows, second] > 0) & (rest[rows, second] >= overlap_ratio * top)
+    by_speaker: Dict[str, List[Turn]] = {}
+    for t in turns + _runs(second, both, regions, frame, prefix):
+        by_speaker.setdefault(t.speaker, []).append(t)
+    return sorted(Turn(s, e, spk) for spk, ts in by_speaker.items()
+                  for s, e in speech_regions(ts))
+
+
+def _runs(label: np.ndarray, keep: np.ndarray, regions: Sequence[Region], frame: float,
+          prefix: str) -> List[Turn]:
+    """Turns of the runs of equal ``label`` among the ``keep`` frames of each region;
+    a run at a region's edge keeps the region's exact time."""
     turns: List[Turn] = []
     for start, stop in sorted(regions):
         a, b = int(round(start / frame)), max(int(round(stop / frame)), int(round(start / frame)) + 1)
-        seg = best[a:b]
+        seg = np.where(keep[a:b], label[a:b], -1)
         if not len(seg):
             continue
         change = np.flatnonzero(np.diff(seg)) + 1
         cuts = [a] + (a + change).tolist() + [b]
         for lo, hi in zip(cuts[:-1], cuts[1:]):
+            if seg[lo - a] < 0:
+                continue
             t0 = start if lo == a else round(lo * frame, 3)
             t1 = stop if hi == b else round(hi * frame, 3)
-            turns.append(Turn(t0, t1, f"{prefix}{best[lo]}"))
-    return merge_turns(turns)
+            turns.append(Turn(t0, t1, f"{prefix}{seg[lo - a]}"))
+    return turns
 
 
 def merge_turns(turns: Sequence[Turn], max_gap: float = 0.0) -> List[Turn]:

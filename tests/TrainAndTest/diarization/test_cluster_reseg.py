@@ -121,6 +121,74 @@ def test_frame_voting_keeps_to_speech_regions():
         frame_turns(wins, np.array([0]), [(0, 1)])
 
 
+def test_overlap_gives_both_speakers_around_a_change():
+    """Windows of 1.5 s every 0.75 s, speaker 0 then 1: with an overlap ratio the frames
+    around the change hold both speakers; the rest stays one speaker per frame."""
+    wins = np.array([[s, s + 1.5] for s in np.arange(0, 4.6, 0.75)])
+    labels = (wins.mean(axis=1) > 3.0).astype(int)
+    one = frame_turns(wins, labels, [(0.0, 6.0)], prefix="s")
+    two = frame_turns(wins, labels, [(0.0, 6.0)], prefix="s", overlap_ratio=0.5)
+    assert [t.speaker for t in two] == ["s0", "s1"]
+    assert two[0].start == 0.0 and two[1].end == 6.0
+    assert two[1].start < one[0].end < two[0].end  # an overlap straddling the change
+    assert 0.2 < two[0].end - two[1].start < 1.5
+    # a ratio of 1 adds only exact ties; one label, or no ratio: no second speaker
+    assert frame_turns(wins, np.zeros(len(wins), int), [(0.0, 6.0)], overlap_ratio=0.5) == [
+        Turn(0.0, 6.0, "0")]
+    assert frame_turns(wins, labels, [(0.0, 6.0)], prefix="s", overlap_ratio=None) == one
+    with pytest.raises(ValueError, match="overlap_ratio 1.5"):
+        frame_turns(wins, labels, [(0.0, 6.0)], overlap_ratio=1.5)
+
+
+def test_diarize_recordings_passes_the_overlap_ratio(tmp_path):
+    """The recipe step gives the same overlapping turns as frame voting (embeddings that
+    ahc splits into the two labels of the windows)."""
+    from TrainAndTest.diarization.recipe import _save_npz, diarize_recordings
+
+    wins = np.array([[s, s + 1.5] for s in np.arange(0, 4.6, 0.75)])
+    labels = (wins.mean(axis=1) > 3.0).astype(int)
+    x, _ = blobs(2, 1)
+    _save_npz(tmp_path / "r.npz", windows=wins, embeddings=x[labels].astype(np.float32))
+    got = diarize_recordings(tmp_path, {"r": [(0.0, 6.0)]}, "ahc", num_speakers={"r": 2},
+                             overlap_ratio=0.5)["r"]
+    want = frame_turns(wins, labels, [(0.0, 6.0)], prefix="spk", overlap_ratio=0.5)
+    assert got == want and got[1].start < got[0].end
+
+
+def test_overlapping_hypothesis_scores_the_found_overlap():
+    """A reference with 1 s of overlap around the change: two-speaker frames inside it
+    turn missed speech into correct speech, those outside are false alarm, and the DER
+    of the overlapping RTTM matches pyannote."""
+    wins = np.array([[s, s + 1.5] for s in np.arange(0, 4.6, 0.75)])
+    labels = (wins.mean(axis=1) > 3.0).astype(int)
+    ref = [Turn(0.0, 3.5, "a"), Turn(2.5, 6.0, "b")]
+    one = frame_turns(wins, labels, [(0.0, 6.0)], prefix="s")
+    two = frame_turns(wins, labels, [(0.0, 6.0)], prefix="s", overlap_ratio=0.5)
+    r1, r2 = (diarization_error(ref, h, (0, 6)) for h in (one, two))
+    assert r1.miss == pytest.approx(1.0) and r1.false_alarm == 0.0
+    lo, hi = two[1].start, two[0].end  # the two-speaker span
+    inside = max(0.0, min(hi, 3.5) - max(lo, 2.5))
+    assert inside > 0.2
+    assert r2.miss == pytest.approx(1.0 - inside)
+    assert r2.false_alarm == pytest.approx(hi - lo - inside)
+    assert r2.confusion == 0.0 and r2.der < r1.der
+    core = pytest.importorskip("pyannote.core")
+    metrics = pytest.importorskip("pyannote.metrics.diarization")
+
+    def ann(turns):
+        a = core.Annotation()
+        for i, t in enumerate(turns):
+            a[core.Segment(t.start, t.end), i] = t.speaker
+        return a
+
+    want = metrics.DiarizationErrorRate(collar=0.25)(
+        ann(ref), ann(two), uem=core.Timeline([core.Segment(0, 6)]), detailed=True)
+    got = diarization_error(ref, two, (0, 6), collar=0.25)
+    assert got.miss == pytest.approx(want["missed detection"], abs=1e-6)
+    assert got.false_alarm == pytest.approx(want["false alarm"], abs=1e-6)
+    assert got.confusion == pytest.approx(want["confusion"], abs=1e-6)
+
+
 def test_sad_error_counts_overlap_once():
     ref = {"r": [Turn(0.0, 4.0, "a"), Turn(3.0, 6.0, "b")], "s": []}
     e = sad_error(ref, {"r": [(1.0, 7.0)], "s": [(0.0, 0.5)]}, {"r": 8.0, "s": 1.0}, collar=0)
