@@ -498,7 +498,8 @@ systems="cosine cosine_cal cosine_sm plda cosine_asnorm"
 # once per domain weight when there are several
 val_systems=${systems/cosine_cal /}
 if [ -n "$domain_sets" ] && [ "$(echo "$domain_weights" | wc -w)" -gt 1 ]; then
-  val_systems="${val_systems/plda_adapt/}$(printf ' plda_adapt_w%s' $domain_weights)"
+  read -ra weight_list <<< "$domain_weights"
+  val_systems="${val_systems/plda_adapt/}$(printf ' plda_adapt_w%s' "${weight_list[@]}")"
 fi
 selection=selection.yaml  # in the exp dir: what stage 6 chose on the validation split
 
