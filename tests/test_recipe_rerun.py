@@ -27,8 +27,9 @@ pytestmark = pytest.mark.slow
 
 TINY = ["--demo-speakers", "10", "--demo-utts", "6", "--demo-test-speakers", "3", "--nj", "2",
         "--speed-perturb", "true", "--train-overrides", "--train_conf.epochs 1"]  # fmt: skip
-SETS = ("demo_dev", "demo_test", "demo_dev_sp0.9", "demo_dev_sp1.1", "demo_dev_sp_combined")
-EGS = "egs_demo_dev_sp_combined"
+SETS = ("demo_dev", "demo_test", "demo_dev_train_sp0.9", "demo_dev_train_sp1.1",
+        "demo_dev_train_sp_combined")
+EGS = "egs_demo_dev_train_sp_combined"
 
 
 def _env() -> dict:
@@ -67,8 +68,8 @@ def _mtimes(out: Path):
 #: Outputs an identical rerun still rewrites, neither recomputed nor in stages 0-5:
 #: utils/combine_data.sh (run.sh stage 2) rewrites the combined training set's tables with
 #: the same content (checked by content below), and steps/center_embeddings.sh (stage 6
-#: scoring) re-centres the embeddings into xvectors_<set>_dc on every run.
-NOT_SKIPPED = ("data/demo_dev_sp_combined/feats.scp", "_dc/")
+#: scoring) re-centres the embeddings into xvectors_<set>_dc and _sm on every run.
+NOT_SKIPPED = ("data/demo_dev_train_sp_combined/feats.scp", "_dc/", "_sm/")
 
 
 def _changed(before, after, ignore=()):
@@ -142,12 +143,12 @@ def _run_and_kill(out: Path, marker_glob: str, *args: str):
 
 def test_a_identical_rerun_rewrites_nothing(first_run):
     out, before = first_run
-    combined = (out / "data" / "demo_dev_sp_combined" / "feats.scp").read_text()
+    combined = (out / "data" / "demo_dev_train_sp_combined" / "feats.scp").read_text()
     text = _run(out)
     after = _mtimes(out)
     changed = _changed(before, after, NOT_SKIPPED)
     assert not changed, f"an identical rerun rewrote {len(changed)} files: {changed}"
-    assert (out / "data" / "demo_dev_sp_combined" / "feats.scp").read_text() == combined
+    assert (out / "data" / "demo_dev_train_sp_combined" / "feats.scp").read_text() == combined
     assert sum(k.endswith(".ark") for k in before) >= 10  # features, egs and embeddings
     assert "final.pt is up to date" in text and "up to date (same data and options)" in text
 

@@ -144,8 +144,8 @@ def test_cnceleb_and_sitw_score_enrolments_and_plot_the_test_set(tmp_path):
         assert (model / f"xvectors_{name}" / "xvector.scp").is_file()
     results = (model / "RESULTS.md").read_text()
     for lst in ("cnceleb_eval_test/trials", "sitw_eval_test/trials"):
-        assert {s for s, t, _ in _rows(results) if t == lst} == {"cosine", "cosine_cal", "plda",
-                                                                     "cosine_asnorm"}
+        assert {s for s, t, _ in _rows(results) if t == lst} == {"cosine", "cosine_cal", "cosine_sm",
+                                                                     "plda", "cosine_asnorm"}
     assert "cnceleb_eval_test/trials: 48 lines" in results  # 4 enrolments x 12 tests
     assert "sitw_eval_test/trials: 27 lines" in results  # 3 models x 9 tests
 
