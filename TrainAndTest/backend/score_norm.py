@@ -28,8 +28,15 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from TrainAndTest.backend.cosine import unit_rows
+from TrainAndTest.backend.top_k_screen import (
+    AUTO_MIN_COHORT,
+    ScreenedTopK,
+    bf16_matrix_units,
+    screen_applies,
+)
 
 METHODS = ("znorm", "tnorm", "snorm", "asnorm")
+SCREENS = ("auto", "on", "off")
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -75,7 +82,13 @@ class CohortScorer:
 
     The cohort is length-normalised once for cosine scores (not once per block), so
     asking for a few vectors at a time (:class:`CohortStatsCache`) costs only their
-    scores. Arguments as :func:`cohort_stats`.
+    scores. Arguments as :func:`cohort_stats`, and ``screen``: for cosine scores with
+    ``top_k``, select the top k with a bfloat16 screen and exact rescoring
+    (:class:`~TrainAndTest.backend.top_k_screen.ScreenedTopK`: the same top-k scores,
+    computed as float32 dot products instead of one float32 matrix product, so the
+    statistics agree to float32 rounding); ``"auto"`` uses it where the CPU has bfloat16
+    matrix units (AMX) and the cohort has at least 16384 vectors, ``"on"`` wherever it
+    applies (cohort >= 256 k, as for tests), ``"off"`` never.
 
     Example:
         >>> import numpy as np
@@ -86,20 +99,27 @@ class CohortScorer:
 
     def __init__(self, cohort: np.ndarray,
                  score_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = cosine_matrix,
-                 top_k: Optional[int] = None, block_size: int = 1024, cohort_block: int = 8192):
+                 top_k: Optional[int] = None, block_size: int = 1024, cohort_block: int = 8192,
+                 screen: str = "auto"):
         m = len(cohort)
         if top_k is not None and not 0 < top_k <= m:
             raise ValueError(f"top_k must be in 1..{m} (cohort size), got {top_k}")
+        if screen not in SCREENS:
+            raise ValueError(f"unknown screen '{screen}'; valid: {', '.join(SCREENS)}")
         self.top_k = None if top_k == m else top_k  # every score counts
         self.block_size, self.cohort_block = block_size, cohort_block
         self.prepare = lambda x: x
         self.cohort = cohort
         self.score_fn = score_fn
+        self.screen = None
         if score_fn is cosine_matrix:
             # Normalise once, not once per block pair.
             self.prepare = unit_rows
             self.cohort = unit_rows(cohort)
             self.score_fn = _inner_products
+            if (self.top_k is not None and screen != "off" and screen_applies(m, self.top_k)
+                    and (screen == "on" or (m >= AUTO_MIN_COHORT and bf16_matrix_units()))):
+                self.screen = ScreenedTopK(self.cohort, self.top_k)
 
     def stats(self, vectors: np.ndarray, rows: Optional[np.ndarray] = None
               ) -> Tuple[np.ndarray, np.ndarray]:
@@ -108,6 +128,15 @@ class CohortScorer:
         n, m = len(vectors) if rows is None else len(rows), len(self.cohort)
         mean = np.empty(n)
         std = np.empty(n)
+        if self.screen is not None:
+            step = self.screen.rows * self.screen.workers  # a block for every worker
+            for start in range(0, n, step):
+                v = self.prepare(vectors[start:start + step] if rows is None
+                                 else vectors[rows[start:start + step]])
+                top = self.screen.top_k(v).astype(np.float64)
+                mean[start:start + len(v)] = top.mean(axis=1)
+                std[start:start + len(v)] = top.std(axis=1)
+            return mean, np.maximum(std, 1e-10)
         step = self.block_size
         if self.top_k is not None:
             step = max(1, min(self.block_size, 2**24 // max(m, 1)))

@@ -17,7 +17,9 @@ computed the first time a trial uses it, for all the new embeddings of a block t
 (a few vectors against the whole cohort at a time, the top-k selected exactly), so each
 used embedding is scored against the cohort once and a cohort of 100k speaker means is
 fine; each trial is then normalised with its two embeddings' statistics, and the block
-is written (temporary name, renamed when complete).
+is written (temporary name, renamed when complete). For asnorm with cosine scores on a
+CPU with AMX, the top k are found by a bfloat16 screen with exact float32 rescoring of
+its candidates (``--cohort-screen``, see ``TrainAndTest.backend.top_k_screen``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--allow-missing", action="store_true")
     p.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE,
                    help="trials read and written at a time")
+    p.add_argument("--cohort-screen", default="auto", choices=["auto", "on", "off"],
+                   help="asnorm with cosine scores: find each embedding's top-k cohort scores "
+                        "with a bfloat16 screen and exact float32 rescoring (the same top k); "
+                        "auto: where the CPU has AMX and the cohort is large")
     args = p.parse_args(argv)
 
     from TrainAndTest.backend.score_norm import CohortScorer, CohortStatsCache, cosine_matrix
@@ -70,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.top_k < 1:
                 raise ValueError("asnorm needs --top-k >= 1")
             k = min(args.top_k, n_cohort)
-        scorer = CohortScorer(cohort.matrix, score_fn, k)
+        scorer = CohortScorer(cohort.matrix, score_fn, k, screen=args.cohort_screen)
         cohort.matrix = None  # the scorer holds what it needs (unit rows for cosine)
         # Each embedding's statistics are computed the first time a trial uses it, so one
         # pass over the list does, and no embedding is scored against the cohort twice.
