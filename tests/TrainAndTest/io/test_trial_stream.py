@@ -49,6 +49,47 @@ def test_blocks_equal_whole_file_readers(tmp_path, block):
     assert np.concatenate([b.scores for b in sb]).tolist() == read_scores(tmp_path / "scores")[2].tolist()
 
 
+@pytest.mark.parametrize("piece", [5, 64, 4096])
+def test_file_read_in_pieces_cut_inside_lines(tmp_path, monkeypatch, piece):
+    """Pieces smaller than a line, and cut mid-line, parse to the same trials; a bad line
+    in a later piece still names its own line."""
+    from TrainAndTest.io import trial_blocks
+
+    monkeypatch.setattr(trial_blocks, "_READ_BYTES", piece)
+    e, t, lab, s = _lists(tmp_path, n=300)
+    blocks = list(iter_trial_blocks(tmp_path / "trials", 50))
+    assert sum((b.enrol.to_pylist() for b in blocks), []) == e
+    assert np.concatenate([b.labels for b in blocks]).tolist() == lab.tolist()
+    sb = list(iter_score_blocks(tmp_path / "scores", 50))
+    assert np.concatenate([b.scores for b in sb]).tolist() == s.tolist()
+    no_newline = _write(tmp_path / "s2", "a b 1\n" * 40 + "a c 2")
+    assert np.concatenate([b.scores for b in iter_score_blocks(no_newline, 7)])[-1] == 2.0
+    bad = _write(tmp_path / "s3", "a b 1\n" * 250 + "a c x\n" + "a d 2\n" * 10)
+    with pytest.raises(TrialsError, match=r"s3:251: score 'x' is not a number"):
+        list(iter_score_blocks(bad, 64))
+
+
+def test_reader_left_unfinished_exits_cleanly(tmp_path):
+    """A reader abandoned after its first block (a generator never closed) leaves nothing
+    running at interpreter exit: the process ends with status 0 (Arrow's streaming reader
+    left threads that aborted the process, exit 134)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    _lists(tmp_path, n=20000)
+    code = ("import sys; from TrainAndTest.io.trial_blocks import iter_score_blocks, "
+            "iter_trial_blocks\n"
+            "a = iter_score_blocks(sys.argv[1], 10); next(a)\n"
+            "b = iter_trial_blocks(sys.argv[2], 10); next(b)\n")
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "scores"),
+                               str(tmp_path / "trials")], cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 def test_vox_and_unlabelled_formats(tmp_path):
     v = list(iter_trial_blocks(_write(tmp_path / "v", "1 a b\n0 a c\n"), 1))
     assert [b.labels.tolist() for b in v] == [[1], [0]]
