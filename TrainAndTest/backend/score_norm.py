@@ -186,7 +186,8 @@ class CohortStatsCache:
     A trial list of 100M trials over 100k embeddings thus scores each embedding against
     the cohort once, in the pass that reads the list; rows no trial uses cost nothing.
     A row's statistics depend only on that row, so they equal :func:`cohort_stats_of_rows`
-    whatever the order of the requests.
+    whatever the order of the requests. Once every row is known the cache lets go of the
+    matrix and the scorer (and with it the cohort), so a long list does not hold them.
 
     Example:
         >>> import numpy as np
@@ -194,6 +195,8 @@ class CohortStatsCache:
         >>> mu, sd = cache.lookup(np.array([2, 2, 0]))
         >>> mu.shape, int(cache.done.sum())
         ((3,), 2)
+        >>> _ = cache.lookup(np.array([1])); cache.matrix is None
+        True
     """
 
     def __init__(self, matrix: np.ndarray, scorer: CohortScorer):
@@ -205,10 +208,13 @@ class CohortStatsCache:
     def lookup(self, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` of each of ``rows`` (row indices, repeats allowed)."""
         rows = np.asarray(rows, dtype=np.int64)
-        new = np.unique(rows[~self.done[rows]])
-        if new.size:
-            self.mean[new], self.std[new] = self.scorer.stats(self.matrix, new)
-            self.done[new] = True
+        if self.matrix is not None:
+            new = np.unique(rows[~self.done[rows]])
+            if new.size:
+                self.mean[new], self.std[new] = self.scorer.stats(self.matrix, new)
+                self.done[new] = True
+                if self.done.all():
+                    self.matrix = self.scorer = None
         return self.mean[rows], self.std[rows]
 
 

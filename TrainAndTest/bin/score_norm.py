@@ -85,6 +85,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.method != "znorm":
             t_cache = e_cache if (test is enrol and e_cache) else CohortStatsCache(
                 test.matrix, scorer)
+        # The caches hold the embeddings and the scorer, and drop them once complete.
+        del scorer
+        enrol.matrix = test.matrix = None
         report = MatchReport()
         rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
         matched = iter_matched_scores(args.trials, args.scores_in, args.block_size,
