@@ -141,8 +141,7 @@ def _arrow_batches(path: PathLike, kind: str, block_size: int) -> Iterator[pa.Re
                                         convert_options=convert_options)
             except pa.ArrowInvalid:
                 raise _NeedsLineParserError from None
-            for batch in table.to_batches():
-                yield batch
+            yield from table.to_batches()
 
 
 def _label_codes(col: pa.Array, kind: str) -> np.ndarray:
