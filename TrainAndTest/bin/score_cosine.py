@@ -55,4 +55,6 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from TrainAndTest.bin.process_exit import run_and_exit
+
+    run_and_exit(main)  # no C++ teardown after Arrow work: see process_exit
