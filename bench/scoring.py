@@ -16,7 +16,9 @@ written, then ``score_cosine``, ``score_plda``, ``score_norm --method asnorm`` (
 ``--n-cohort`` speaker means, top 300) and ``compute_metrics`` (on the cosine scores) run as
 child processes; each row is the child's wall time, CPU time (user + system) and peak RSS
 (``wait4``), with the load averages before and after it, since a shared machine's load
-changes the wall times. ``--baseline DIR`` runs each command a second time from another
+changes the wall times. ``score_norm`` runs a second time with ``--cohort-screen off``
+(every cohort score in float32: the reference of the bfloat16 screen) and the ratio and the
+largest score difference are printed. ``--baseline DIR`` runs each command a second time from another
 checkout (before/after under the same load). The files are removed at the end unless
 ``--keep-files``.
 """
@@ -151,6 +153,19 @@ def run_child(cmd, pythonpath=None) -> tuple:
     return wall, cpu, usage.ru_maxrss / 2**10, out.strip().splitlines()[-1] if out.strip() else ""
 
 
+def max_abs_difference(a: Path, b: Path) -> float:
+    """Largest difference between the scores of two score files of the same trials, read
+    in blocks side by side (same order: both written in trial-list order)."""
+    from TrainAndTest.io.trial_blocks import iter_score_blocks
+
+    worst = 0.0
+    for x, y in zip(iter_score_blocks(a), iter_score_blocks(b), strict=True):
+        if x.enrol != y.enrol or x.test != y.test:
+            raise RuntimeError(f"{a} and {b}: different trials at line {x.start + 1}")
+        worst = max(worst, float(np.max(np.abs(x.scores - y.scores))))
+    return worst
+
+
 def cli_bench(args) -> int:
     """End-to-end command lines on text files for each list length of ``--cli``."""
     work = Path(args.work_dir).resolve()
@@ -169,7 +184,8 @@ def cli_bench(args) -> int:
             make_trials(trials, info["ids"], n, args.seed)
             size = trials.stat().st_size / 2**30
             print(f"# {n} trials: list {size:.2f} GiB written in {time.perf_counter() - t:.0f} s")
-            cos, plda, norm = (work / f"{x}_{n}" for x in ("cosine", "plda", "asnorm"))
+            cos, plda, norm, norm_ref = (work / f"{x}_{n}" for x in (
+                "cosine", "plda", "asnorm", "asnorm_screen_off"))
             steps = [
                 ("score_cosine", py + ["TrainAndTest.bin.score_cosine", trials, emb, emb, cos]),
                 ("compute_metrics", py + ["TrainAndTest.bin.compute_metrics", trials, cos,
@@ -179,6 +195,11 @@ def cli_bench(args) -> int:
                 ("score_norm asnorm", py + ["TrainAndTest.bin.score_norm", trials, cos, emb,
                                             emb, work / "cohort.npz", norm, "--top-k", "300"]),
             ]
+            if args.screen_reference:
+                # The reference for the bfloat16 screen: every cohort score in float32.
+                steps.append(("score_norm asnorm", steps[-1][1][:-3] + [
+                    norm_ref, "--top-k", "300", "--cohort-screen", "off"]))
+            times = {}
             for name, cmd in steps:
                 if name.split()[0] not in args.steps.split(","):
                     continue
@@ -186,11 +207,19 @@ def cli_bench(args) -> int:
                                                    if args.baseline else []):
                     before = _load()
                     wall, cpu, rss, last = run_child([str(c) for c in cmd], path)
-                    print(f"{name:18s}{label:>11s} {n:>11,d} trials: {wall:7.1f} s wall "
+                    if "off" in cmd:
+                        label = "(screen off)"
+                    print(f"{name:18s}{label:>13s} {n:>11,d} trials: {wall:7.1f} s wall "
                           f"{cpu:7.1f} s CPU  peak RSS {rss:7.0f} MiB  | {last}  "
                           f"| load {before} -> {_load()}", flush=True)
+                    times[(name, label)] = (wall, cpu)
+            if args.screen_reference and ("score_norm asnorm", "") in times:
+                (w1, c1), (w0, c0) = (times[("score_norm asnorm", x)] for x in ("", "(screen off)"))
+                print(f"score_norm asnorm screened vs screen off: {w0 / w1:.2f}x wall, "
+                      f"{c0 / c1:.2f}x CPU; max |score difference| "
+                      f"{max_abs_difference(norm, norm_ref):.2e}", flush=True)
             if not args.keep_files:
-                for f in (trials, cos, plda, norm):
+                for f in (trials, cos, plda, norm, norm_ref):
                     f.unlink(missing_ok=True)
     finally:
         if not args.keep_files:
@@ -213,6 +242,10 @@ def main() -> int:
     ap.add_argument("--steps", default="score_cosine,compute_metrics,score_plda,score_norm",
                     help="--cli commands to run (compute_metrics and score_norm read the "
                          "cosine scores)")
+    ap.add_argument("--screen-reference", type=int, default=1,
+                    help="--cli: also run score_norm with --cohort-screen off (the float32 "
+                         "reference of the bfloat16 screen), print the speed ratio and the "
+                         "largest score difference; 0 skips it")
     ap.add_argument("--baseline", default="",
                     help="--cli: also run each command from this checkout (PYTHONPATH), "
                          "e.g. `git archive <rev> TrainAndTest Process_Data | tar -x -C DIR`")
