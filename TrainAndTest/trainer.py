@@ -238,23 +238,52 @@ def train_one_epoch(run: Run, epoch: int, show_progress: bool = False) -> Dict[s
     return {"loss": loss, "accuracy": acc, "seconds": time.time() - start}
 
 
+def _speaker_major(labels: torch.Tensor, min_utts: int = 2) -> bool:
+    """Whether a flat batch's labels come in runs of one equal length >= ``min_utts``."""
+    counts = torch.unique_consecutive(labels, return_counts=True)[1]
+    return bool((counts == counts[0]).all()) and int(counts[0]) >= min_utts
+
+
 @torch.no_grad()
 def validate(run: Run) -> Dict[str, float]:
-    """Loss and accuracy on the validation batches (held-out utterances of train speakers)."""
+    """Loss and accuracy on the validation batches (held-out utterances of train speakers).
+
+    Those batches are not speaker-balanced (the egs' valid set holds one eg per speaker).
+    A classification loss takes them as they are. A metric loss with a classification
+    head (``softmax_angular_prototypical``) is validated through that head alone (its
+    loss and accuracy); a metric loss without one takes only the batches that come
+    speaker-major with at least 2 utterances a speaker, and reports nothing if none does.
+    """
+    from TrainAndTest.losses.base import LABELS
+
     run.net.eval()
+    loss_mod = run.net.loss
+    grouped = getattr(loss_mod, "batch_layout", LABELS) != LABELS
+    head = getattr(loss_mod, "classifier", None) if grouped else None
     tot_loss = tot_acc = 0.0
-    n = 0
+    n = skipped = 0
     for feats, labels in run.data.valid_batches():
+        if grouped and head is None and not _speaker_major(labels):
+            skipped += 1
+            continue
         feats, labels = feats.to(run.device), labels.to(run.device)
         with _autocast(run):
-            out = run.net(feats, labels)
+            if head is not None:
+                out = head.forward_flat(run.net.model(feats).float(), labels)
+            else:
+                out = run.net(feats, labels)
         tot_loss += float(out.loss)
         tot_acc += float(out.accuracy) if out.accuracy is not None else 0.0
         n += 1
+    if skipped and not n:
+        log.info("validation skipped: loss %s needs speaker-major batches of >= 2 utterances "
+                 "a speaker, and none of the %d valid batches is one", type(loss_mod).__name__,
+                 skipped)
+    # Sums and counts over all ranks (a rank may have skipped batches the others used).
+    tot_loss, tot_acc, n = _reduce_mean([tot_loss, tot_acc, float(n)], run)
     if n == 0:
         return {}
-    loss, acc = _reduce_mean([tot_loss / n, tot_acc / n], run)
-    return {"loss": loss, "accuracy": acc}
+    return {"loss": tot_loss / n, "accuracy": tot_acc / n}
 
 
 def environment_info() -> Dict[str, Any]:

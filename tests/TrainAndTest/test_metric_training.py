@@ -106,3 +106,39 @@ def test_metric_loss_without_balanced_batches_is_refused(corpus, tmp_path):
     with pytest.raises(ValueError, match="loss 'ge2e' needs speaker-balanced batches: set "
                                          "data_conf.batch_utts_per_speaker"):
         train(cfg, tmp_path / "exp")
+
+
+@pytest.mark.parametrize("loss,loss_conf,valid_keys", [
+    ("softmax_angular_prototypical",
+     {"classifier": "aam_softmax", "classifier_conf": {"margin": 0.2, "scale": 30}},
+     {"loss", "accuracy"}),
+    ("ge2e", {}, set()),
+])
+def test_metric_loss_on_egs_with_a_one_eg_per_speaker_valid_set(loss, loss_conf, valid_keys,
+                                                                 tmp_path):
+    """The egs' valid set has one eg per speaker, never a speaker-balanced batch: the combined
+    loss is validated through its classification head, a pure metric loss skips validation
+    (the minivox run with the AAM + angular prototypical config died at the end of its first
+    epoch on it)."""
+    from Process_Data.egs.make_egs import EgsOptions, make_egs
+    from tests.TrainAndTest.feats_fixtures import clustered_feats_dir
+
+    data = tmp_path / "data"
+    clustered_feats_dir(data, 8, 6, 20, 0, frames=(120, 200), num_frames=True)
+    egs = tmp_path / "egs"
+    make_egs(data, egs, EgsOptions(min_len=50, min_frames=50, max_frames=80, num_valid_utts=4,
+                                   num_diagnostic_egs=4, use_vad=False, cmn_window=50))
+    valid_labels = [line.split()[1] for line in (egs / "valid_egs.labels").read_text().splitlines()]
+    assert len(valid_labels) == len(set(valid_labels)) == 4  # one eg per speaker
+    cfg = resolve_config({
+        "model": "xvector_tdnn", "model_conf": {"embed_dim": 8, "channels": 16, "stats_channels": 16},
+        "loss": loss, "loss_conf": loss_conf, "data": "egs",
+        "data_conf": {"egs_dir": str(egs), "batch_size": 8, "num_workers": 0,
+                      "batch_utts_per_speaker": 2},
+        "train_conf": {"epochs": 2}})
+    train(cfg, tmp_path / "exp")
+    history = torch.load(tmp_path / "exp" / "checkpoints" / "epoch_2.pt",
+                         weights_only=False)["history"]
+    assert [set(h["valid"]) for h in history] == [valid_keys] * 2
+    if valid_keys:
+        assert all(0.0 <= h["valid"]["accuracy"] <= 1.0 and h["valid"]["loss"] > 0 for h in history)
