@@ -77,6 +77,12 @@ def cohort_stats(
     return scorer.stats(vectors)
 
 
+def _mean_std(top: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-row mean and standard deviation of top-k scores, in float64."""
+    top = top.astype(np.float64)
+    return top.mean(axis=1), top.std(axis=1)
+
+
 class CohortScorer:
     """Cohort statistics of any vectors against one cohort, prepared once.
 
@@ -130,34 +136,30 @@ class CohortScorer:
         std = np.empty(n)
         if self.screen is not None:
             step = self.screen.rows * self.screen.workers  # a block for every worker
-            for start in range(0, n, step):
-                v = self.prepare(vectors[start:start + step] if rows is None
-                                 else vectors[rows[start:start + step]])
-                top = self.screen.top_k(v).astype(np.float64)
-                mean[start:start + len(v)] = top.mean(axis=1)
-                std[start:start + len(v)] = top.std(axis=1)
-            return mean, np.maximum(std, 1e-10)
-        step = self.block_size
-        if self.top_k is not None:
+        elif self.top_k is not None:
             step = max(1, min(self.block_size, 2**24 // max(m, 1)))
             step = step - step % 16 if step >= 16 else step
+        else:
+            step = self.block_size
         for start in range(0, n, step):
             v = self.prepare(vectors[start:start + step] if rows is None
                              else vectors[rows[start:start + step]])
             got = len(v)
-            if got < step:
-                # Always the same product shape: BLAS picks its kernel (and with it the
-                # rounding) by shape, and a row's statistics must not depend on which
-                # rows were asked for with it (CohortStatsCache asks a block at a time).
-                # Copies of a real row, not zeros: all-tied rows would make every top-k
-                # group a candidate.
-                v = np.concatenate([v, np.repeat(v[:1], step - got, axis=0)])
-            if self.top_k is None:
-                mu, sd = self._running_stats(v)
+            if self.screen is not None:  # a row's top k does not depend on its neighbours
+                mu, sd = _mean_std(self.screen.top_k(v))
             else:
-                top = top_k_rows(np.asarray(self.score_fn(v, self.cohort)), self.top_k)
-                top = top.astype(np.float64)
-                mu, sd = top.mean(axis=1), top.std(axis=1)
+                if got < step:
+                    # Always the same product shape: BLAS picks its kernel (and with it the
+                    # rounding) by shape, and a row's statistics must not depend on which
+                    # rows were asked for with it (CohortStatsCache asks a block at a time).
+                    # Copies of a real row, not zeros: all-tied rows would make every top-k
+                    # group a candidate.
+                    v = np.concatenate([v, np.repeat(v[:1], step - got, axis=0)])
+                if self.top_k is None:
+                    mu, sd = self._running_stats(v)
+                else:
+                    mu, sd = _mean_std(
+                        top_k_rows(np.asarray(self.score_fn(v, self.cohort)), self.top_k))
             mean[start:start + got] = mu[:got]
             std[start:start + got] = sd[:got]
         return mean, np.maximum(std, 1e-10)
