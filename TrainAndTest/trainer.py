@@ -238,12 +238,6 @@ def train_one_epoch(run: Run, epoch: int, show_progress: bool = False) -> Dict[s
     return {"loss": loss, "accuracy": acc, "seconds": time.time() - start}
 
 
-def _speaker_major(labels: torch.Tensor, min_utts: int = 2) -> bool:
-    """Whether a flat batch's labels come in runs of one equal length >= ``min_utts``."""
-    counts = torch.unique_consecutive(labels, return_counts=True)[1]
-    return bool((counts == counts[0]).all()) and int(counts[0]) >= min_utts
-
-
 @torch.no_grad()
 def validate(run: Run) -> Dict[str, float]:
     """Loss and accuracy on the validation batches (held-out utterances of train speakers).
@@ -254,7 +248,7 @@ def validate(run: Run) -> Dict[str, float]:
     loss and accuracy); a metric loss without one takes only the batches that come
     speaker-major with at least 2 utterances a speaker, and reports nothing if none does.
     """
-    from TrainAndTest.losses.base import LABELS
+    from TrainAndTest.losses.base import LABELS, run_length
 
     run.net.eval()
     loss_mod = run.net.loss
@@ -263,7 +257,7 @@ def validate(run: Run) -> Dict[str, float]:
     tot_loss = tot_acc = 0.0
     n = skipped = 0
     for feats, labels in run.data.valid_batches():
-        if grouped and head is None and not _speaker_major(labels):
+        if grouped and head is None and (run_length(labels) or 0) < 2:
             skipped += 1
             continue
         feats, labels = feats.to(run.device), labels.to(run.device)

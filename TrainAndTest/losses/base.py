@@ -76,6 +76,18 @@ class LossOutput:
     logits: Optional[torch.Tensor] = None
 
 
+def run_length(labels: torch.Tensor) -> Optional[int]:
+    """The common length of the runs of equal labels of a flat batch (a speaker-major
+    batch of that many utterances a speaker), or None when the runs differ in length.
+
+    Example:
+        >>> run_length(torch.tensor([3, 3, 1, 1])), run_length(torch.tensor([3, 3, 1]))
+        (2, None)
+    """
+    counts = torch.unique_consecutive(labels, return_counts=True)[1]
+    return int(counts[0]) if bool((counts == counts[0]).all()) else None
+
+
 def top1_accuracy(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Fraction of rows of ``scores [R, C]`` whose arg-max equals ``targets [R]`` (detached).
 
@@ -207,9 +219,7 @@ class SpeakerLoss(nn.Module):
                 raise ValueError(f"{type(self).__name__} needs labels")
             return self(embeddings, labels)
         if utts_per_speaker is None and labels is not None:
-            counts = torch.unique_consecutive(labels, return_counts=True)[1]
-            if bool((counts == counts[0]).all()):
-                utts_per_speaker = int(counts[0])
+            utts_per_speaker = run_length(labels)
         if utts_per_speaker is None or utts_per_speaker < 1:
             raise ValueError(
                 f"{type(self).__name__} (layout {self.batch_layout}) needs utts_per_speaker, "
