@@ -186,34 +186,37 @@ def cli_bench(args) -> int:
             print(f"# {n} trials: list {size:.2f} GiB written in {time.perf_counter() - t:.0f} s")
             cos, plda, norm, norm_ref = (work / f"{x}_{n}" for x in (
                 "cosine", "plda", "asnorm", "asnorm_screen_off"))
-            steps = [
-                ("score_cosine", py + ["TrainAndTest.bin.score_cosine", trials, emb, emb, cos]),
-                ("compute_metrics", py + ["TrainAndTest.bin.compute_metrics", trials, cos,
-                                          "--tmp-dir", work]),
-                ("score_plda", py + ["TrainAndTest.bin.score_plda", work / "plda.npz", trials,
-                                     emb, emb, plda]),
-                ("score_norm asnorm", py + ["TrainAndTest.bin.score_norm", trials, cos, emb,
-                                            emb, work / "cohort.npz", norm, "--top-k", "300"]),
+            asnorm = py + ["TrainAndTest.bin.score_norm", trials, cos, emb, emb,
+                           work / "cohort.npz"]
+            steps = [  # (name, label, command)
+                ("score_cosine", "", py + ["TrainAndTest.bin.score_cosine", trials, emb, emb,
+                                           cos]),
+                ("compute_metrics", "", py + ["TrainAndTest.bin.compute_metrics", trials, cos,
+                                              "--tmp-dir", work]),
+                ("score_plda", "", py + ["TrainAndTest.bin.score_plda", work / "plda.npz",
+                                         trials, emb, emb, plda]),
+                ("score_norm asnorm", "", asnorm + [norm, "--top-k", "300"]),
             ]
             if args.screen_reference:
-                # The reference for the bfloat16 screen: every cohort score in float32.
-                steps.append(("score_norm asnorm", steps[-1][1][:-3] + [
+                # The reference for the bfloat16 screen: every cohort score in float32 (this
+                # checkout only: a --baseline may predate the option).
+                steps.append(("score_norm asnorm", "(screen off)", asnorm + [
                     norm_ref, "--top-k", "300", "--cohort-screen", "off"]))
             times = {}
-            for name, cmd in steps:
+            for name, step_label, cmd in steps:
                 if name.split()[0] not in args.steps.split(","):
                     continue
-                for label, path in [("", None)] + ([("(baseline)", args.baseline)]
-                                                   if args.baseline else []):
+                runs = [(step_label, None)]
+                if args.baseline and not step_label:
+                    runs.append(("(baseline)", args.baseline))
+                for label, path in runs:
                     before = _load()
                     wall, cpu, rss, last = run_child([str(c) for c in cmd], path)
-                    if "off" in cmd:
-                        label = "(screen off)"
                     print(f"{name:18s}{label:>13s} {n:>11,d} trials: {wall:7.1f} s wall "
                           f"{cpu:7.1f} s CPU  peak RSS {rss:7.0f} MiB  | {last}  "
                           f"| load {before} -> {_load()}", flush=True)
                     times[(name, label)] = (wall, cpu)
-            if args.screen_reference and ("score_norm asnorm", "") in times:
+            if ("score_norm asnorm", "(screen off)") in times:
                 (w1, c1), (w0, c0) = (times[("score_norm asnorm", x)] for x in ("", "(screen off)"))
                 print(f"score_norm asnorm screened vs screen off: {w0 / w1:.2f}x wall, "
                       f"{c0 / c1:.2f}x CPU; max |score difference| "
