@@ -15,6 +15,11 @@ RTTM then has overlapping turns of different speakers. ``None`` (the default) gi
 one speaker per frame: on diar_mini's development part every ratio tried (0.5-0.9)
 added more false alarm than it removed missed speech (docs/BENCHMARKS.md).
 
+Detected overlap (optional, ``overlap_frames``, from :mod:`.overlap`'s detector): each
+marked frame also gets the speaker with the second largest vote, or, where only one
+speaker's windows cover the frame, the speaker of the nearest window (by centre) with
+another label: in meetings an overlap mostly sits next to the other speaker's turn.
+
 Example:
     >>> wins = np.array([[0.0, 1.5], [0.75, 2.25], [1.5, 3.0]])
     >>> frame_turns(wins, np.array([0, 0, 1]), [(0.0, 3.0)])
@@ -37,7 +42,8 @@ EDGE_WEIGHT = 0.1
 
 def frame_turns(windows: np.ndarray, labels: np.ndarray, regions: Sequence[Region],
                 frame: float = FRAME, prefix: str = "",
-                overlap_ratio: Optional[float] = None) -> List[Turn]:
+                overlap_ratio: Optional[float] = None,
+                overlap_frames: Optional[np.ndarray] = None) -> List[Turn]:
     """Turns (speaker ``f"{prefix}{label}"``) of the speech ``regions`` from window labels.
 
     Args:
@@ -48,11 +54,20 @@ def frame_turns(windows: np.ndarray, labels: np.ndarray, regions: Sequence[Regio
         prefix: put before each label to make the speaker name.
         overlap_ratio: give a frame a second speaker whose vote is at least this share
             of the winner's (see the module docstring); None: one speaker per frame.
+        overlap_frames: bool per frame (frame ``i`` is ``i * frame .. (i + 1) * frame``
+            s; shorter arrays are padded with False): these frames also get the second
+            speaker (see the module docstring); None: no detected overlap.
 
     Example (two windows of different speakers overlapping by 1 s):
         >>> wins = np.array([[0.0, 2.0], [1.0, 3.0]])
         >>> frame_turns(wins, np.array([0, 1]), [(0.0, 3.0)], overlap_ratio=0.5)
         [Turn(start=0.0, end=1.7, speaker='0'), Turn(start=1.3, end=3.0, speaker='1')]
+
+    Example (detected overlap at 0.5-1.0 s, where only speaker 0's window is heard):
+        >>> marked = np.zeros(300, bool); marked[50:100] = True
+        >>> frame_turns(np.array([[0.0, 1.5], [1.5, 3.0]]), np.array([0, 1]), [(0.0, 3.0)],
+        ...             overlap_frames=marked)
+        [Turn(start=0.0, end=1.5, speaker='0'), Turn(start=0.5, end=1.0, speaker='1'), Turn(start=1.5, end=3.0, speaker='1')]
     """
     if overlap_ratio is not None and not 0.0 < overlap_ratio <= 1.0:
         raise ValueError(f"overlap_ratio {overlap_ratio}: must be in (0, 1]")
@@ -78,14 +93,28 @@ def frame_turns(windows: np.ndarray, labels: np.ndarray, regions: Sequence[Regio
         nearest = np.abs(centres[uncovered][:, None] - mids[None]).argmin(axis=1)
         best[uncovered] = labels[nearest]
     turns = _runs(best, np.ones(n_frames, dtype=bool), regions, frame, prefix)
-    if overlap_ratio is None or votes.shape[1] < 2:
+    if (overlap_ratio is None and overlap_frames is None) or len(np.unique(labels)) < 2:
         return merge_turns(turns)
     rows = np.arange(n_frames)
     top = votes[rows, best]
     rest = votes.copy()
     rest[rows, best] = -np.inf
     second = rest.argmax(axis=1)
-    both = (rest[rows, second] > 0) & (rest[rows, second] >= overlap_ratio * top)
+    heard = rest[rows, second] > 0
+    both = np.zeros(n_frames, dtype=bool)
+    if overlap_ratio is not None:
+        both |= heard & (rest[rows, second] >= overlap_ratio * top)
+    if overlap_frames is not None:
+        marked = np.zeros(n_frames, dtype=bool)
+        given = np.asarray(overlap_frames, dtype=bool)[:n_frames]
+        marked[:len(given)] = given
+        alone = np.flatnonzero(marked & ~heard)
+        if len(alone):
+            mids = windows.mean(axis=1)
+            dist = np.abs(centres[alone][:, None] - mids[None])
+            dist[labels[None] == best[alone][:, None]] = np.inf
+            second[alone] = labels[dist.argmin(axis=1)]
+        both |= marked
     by_speaker: Dict[str, List[Turn]] = {}
     for t in turns + _runs(second, both, regions, frame, prefix):
         by_speaker.setdefault(t.speaker, []).append(t)
