@@ -24,9 +24,19 @@ import pyarrow.compute as pc
 from TrainAndTest.io.trials import PathLike
 
 
+_INT_DIGITS = 9  # |values| >= 1e9 are formatted by Python
+_POW10 = 10 ** np.arange(1, _INT_DIGITS, dtype=np.int64)  # 10 .. 1e8
+
+
 def _format_fixed6(values: np.ndarray, end: str = "") -> pa.Array:
     """``'%.6f' % v + end`` of every value, vectorised (exact; Python formats the rare edge
-    cases)."""
+    cases).
+
+    Each value is rounded once to an integer count of millionths; its characters are laid
+    out in a fixed-width byte matrix (sign, 9 integer digits, point, 6 fraction digits,
+    ``end``) and the used tail of each row becomes one string of the Arrow array (no
+    per-value string kernels).
+    """
     v = np.asarray(values, dtype=np.float64)
     mag = np.abs(v)
     scaled = mag * 1e6
@@ -35,11 +45,30 @@ def _format_fixed6(values: np.ndarray, end: str = "") -> pa.Array:
     hard = (np.abs(scaled - np.floor(scaled) - 0.5) < np.maximum(1e-6, scaled * 1e-15)) \
         | (mag >= 1e9)
     r[hard] = 0
-    ri = r.astype(np.int64)
-    ip = pc.cast(pa.array(ri // 1_000_000), pa.string())
-    fp = pc.utf8_lpad(pc.cast(pa.array(ri % 1_000_000), pa.string()), 6, "0")
-    sign = pa.array(np.where(np.signbit(v), "-", ""))
-    text = pc.binary_join_element_wise(sign, ip, ".", fp, end, "")
+    ip, fp = np.divmod(r.astype(np.int64), 1_000_000)
+    tail = end.encode()
+    point = 1 + _INT_DIGITS  # column of the decimal point; column 0 holds the sign
+    width = point + 7 + len(tail)
+    n = len(v)
+    buf = np.empty((n, width), dtype=np.uint8)
+    for col, part, count in ((point + 6, fp, 6), (point - 1, ip, _INT_DIGITS)):
+        rest = part.astype(np.int32)
+        for j in range(count):  # right to left
+            q = rest // 10
+            buf[:, col - j] = rest - q * 10 + 48
+            rest = q
+            if col < point and not rest.any():
+                break  # columns left of the largest integer part are never used
+    buf[:, point] = ord(".")
+    if tail:
+        buf[:, point + 7:] = np.frombuffer(tail, dtype=np.uint8)
+    neg = np.signbit(v)
+    start = point - 1 - np.searchsorted(_POW10, ip, side="right") - neg  # first used column
+    buf[np.flatnonzero(neg), start[neg]] = ord("-")
+    used = np.arange(width) >= start[:, None]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(width - start, out=offsets[1:])
+    text = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf[used]))
     if hard.any():
         text = text.to_numpy(zero_copy_only=False).astype(object)
         for i in np.flatnonzero(hard):

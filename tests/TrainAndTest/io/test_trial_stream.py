@@ -247,3 +247,17 @@ def test_writer_thread_failure_is_raised_and_nothing_appears(tmp_path, monkeypat
             for _ in range(5):
                 w.write(pa.array(["a"]), pa.array(["b"]), np.array([0.5]))
     assert not path.exists() and not list(tmp_path.glob("scores.tmp*"))
+
+
+def test_fixed6_format_equals_python_on_edges_and_random_values():
+    from TrainAndTest.io.score_writer import _format_fixed6
+
+    rng = np.random.default_rng(3)
+    edges = [0.0, -0.0, 1e-7, -1e-7, 5e-7, -5e-7, 2.5e-6, 0.0000005, 1.0, -1.0, 9.9999995,
+             10.0, 99.9999996, 123456789.5, 999999999.9999996, -1e9 + 1, 1e9, -3e12, 0.125]
+    values = np.concatenate([edges, rng.normal(size=5000), rng.normal(size=2000) * 1e5,
+                             rng.normal(size=500) * 1e-6, rng.uniform(-1, 1, 2000).round(7)])
+    for end in ("", "\n"):
+        got = _format_fixed6(values, end).to_pylist()
+        assert got == [f"{v:.6f}{end}" for v in values]
+    assert _format_fixed6(np.array([]), "\n").to_pylist() == []
