@@ -33,6 +33,7 @@ from TrainAndTest.backend.top_k_screen import (
     ScreenedTopK,
     bf16_matrix_units,
     screen_applies,
+    trim_heap,
 )
 
 METHODS = ("znorm", "tnorm", "snorm", "asnorm")
@@ -162,6 +163,8 @@ class CohortScorer:
                         top_k_rows(np.asarray(self.score_fn(v, self.cohort)), self.top_k))
             mean[start:start + got] = mu[:got]
             std[start:start + got] = sd[:got]
+        if self.screen is not None and n > step:
+            trim_heap()  # what the screen's threads freed, before the caller's next step
         return mean, np.maximum(std, 1e-10)
 
     def _running_stats(self, v: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

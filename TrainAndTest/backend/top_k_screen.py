@@ -33,7 +33,7 @@ Recomputing a tile costs less than storing every screen score (2 bytes each, 200
 1000 rows of a 100k cohort) and reading the candidates back. Blocks run side by side in
 ``workers`` threads, each on one torch thread (faster on 2 cores than one block on two
 threads: the numpy steps run in parallel too). On this 2-core machine (AMX) the top 300
-of 100k for 100k rows take about 13 s, against about 45 s for one float32 product per
+of 100k for 100k rows take about 10 s, against about 45 s for one float32 product per
 block and a partition.
 
 The bound, for a row ``x`` and cohort vector ``c`` (``x~``, ``c~`` their bfloat16
@@ -59,6 +59,7 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import queue
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -89,6 +90,20 @@ def _norms(a: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", a, a))
 
 
+def trim_heap() -> None:
+    """Return the free memory of every malloc arena to the system (glibc; elsewhere a
+    no-op).
+
+    The screen's worker threads keep what their blocks freed in their own arenas (about
+    45 MB each for a cohort of 100k); a caller done with a long run of blocks hands it
+    back before going on (``CohortScorer.stats``: before a trial list's pass).
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def screen_applies(n_cohort: int, k: int) -> bool:
     """Whether screening can pay: the threshold's ``k``-th largest of at least ``4 k``
     coarse maxima, so most groups miss it."""
@@ -105,16 +120,20 @@ class ScreenedTopK:
         rows_per_block: rows screened together (each block: two passes over the cohort).
         chunk: cohort vectors per product tile (a multiple of 64).
         workers: blocks screened at once, each in its own thread on one torch thread
-            (default: torch's thread count, at most 4); about 30 MB each for a cohort of
+            (default: torch's thread count, at most 4); about 25 MB each for a cohort of
             100k.
+
+    The defaults (2,048 rows, 1,024-vector tiles: a 4 MiB bfloat16 tile) were the fastest
+    of nine shapes from 256 x 4096 to 8192 x 512 on the 2-core development machine (AMX):
+    10 % faster than 1024 x 2048, 30-40 % faster than 512-row or 512-vector tiles.
 
     The top ``k`` of a row does not depend on which rows are asked for with it: the
     screen only chooses candidates, and each candidate's exact score is one dot product
     computed the same way whatever the block.
     """
 
-    def __init__(self, cohort: np.ndarray, k: int, rows_per_block: int = 1024,
-                 chunk: int = 2048, workers: Optional[int] = None):
+    def __init__(self, cohort: np.ndarray, k: int, rows_per_block: int = 2048,
+                 chunk: int = 1024, workers: Optional[int] = None):
         import torch
 
         cohort = np.ascontiguousarray(cohort, dtype=np.float32)
@@ -148,8 +167,12 @@ class ScreenedTopK:
         self._buffers: queue.SimpleQueue = queue.SimpleQueue()  # one set per worker
         self._pool: Optional[ThreadPoolExecutor] = None
 
-    def bound(self, x: np.ndarray) -> np.ndarray:
-        """Per row of ``x``: the bound on ``|exact - screen|`` before the output rounding."""
+    def bound(self, x: np.ndarray, piece: int = 256) -> np.ndarray:
+        """Per row of ``x``: the bound on ``|exact - screen|`` before the output rounding
+        (``piece`` rows at a time: the float64 copies stay small)."""
+        if len(x) > piece:
+            return np.concatenate([self.bound(x[s:s + piece], piece)
+                                   for s in range(0, len(x), piece)])
         import torch
 
         x64 = x.astype(np.float64)
@@ -238,9 +261,15 @@ class ScreenedTopK:
             for a in range(2, COARSE):
                 torch.maximum(coarse[:, i * q:(i + 1) * q], g[:, a],
                               out=coarse[:, i * q:(i + 1) * q])
-        values = coarse.view(torch.bfloat16).float().numpy()
-        values.partition(values.shape[1] - k, axis=1)
-        h = self.threshold(x, values[:, values.shape[1] - k].astype(np.float64))
+        # t: the k-th largest coarse maximum. Partitioned as int16 in place: the order is
+        # the value order among values >= +0, so a k-th largest >= +0 is the value's;
+        # one below (fewer than k maxima >= +0, i.e. t < 0 by value) makes h <= 0 below
+        # either way, so it is taken as -inf.
+        bits = coarse.numpy()
+        bits.partition(bits.shape[1] - k, axis=1)
+        kth = np.ascontiguousarray(bits[:, bits.shape[1] - k])
+        t = torch.from_numpy(kth).view(torch.bfloat16).double().numpy()
+        h = self.threshold(x, np.where(kth >= 0, t, -np.inf))
         top = np.empty((r, k), dtype=np.float32)
         low = h <= 0  # int16 comparisons hold for thresholds > 0 only: score these directly
         if low.any():
@@ -253,20 +282,22 @@ class ScreenedTopK:
                           torch.nextafter(h_b, torch.zeros_like(h_b)), h_b)
         h_i = h_b.view(torch.int16).numpy()[:, None]
         hit_rows, hit_vals = [], []
+        counts = np.empty((n_ch + 1, r), dtype=np.int32)  # per chunk, rows' candidates
+        counts[0] = 0
         for i in range(n_ch):  # pass 2: the scores that reach h, computed exactly
             flat = np.flatnonzero(self._screen(xb, tile, i).numpy() >= h_i).astype(np.int32)
-            row, col = np.divmod(flat, chunk)
-            hit_rows.append(row.astype(np.int16))  # r <= 2**15
+            row, col = np.divmod(flat, chunk)  # rows ascending
+            counts[i + 1] = np.bincount(row, minlength=r)
+            hit_rows.append(row)
             hit_vals.append(self._exact(xt, self.cohort[i * chunk:(i + 1) * chunk], row, col))
-        row = np.concatenate(hit_rows)
-        order = np.argsort(row, kind="stable")  # int16 keys: a radix sort
-        row, vals = row[order], torch.cat(hit_vals).numpy()[order]
-        counts = np.bincount(row, minlength=r)
-        starts = (np.cumsum(counts) - counts).astype(np.int32)
-        pos = np.arange(len(row), dtype=np.int32) - starts[row]
-        width = int(counts.max())
+        # Each row's candidates side by side: chunk i's go after those of chunks < i.
+        np.cumsum(counts, axis=0, out=counts)
+        width = int(counts[-1].max())
         cand = np.full((r, width), -np.inf, dtype=np.float32)
-        cand[row, pos] = vals
+        for i, (row, vals) in enumerate(zip(hit_rows, hit_vals)):
+            first = np.searchsorted(row, row)  # index of each row's first candidate here
+            pos = counts[i][row] + np.arange(len(row), dtype=np.int32) - first
+            cand[row, pos] = vals.numpy()
         cand.partition(width - k, axis=1)
         got = np.sort(cand[:, width - k:], axis=1)
         top[~low] = got[~low]
