@@ -41,8 +41,13 @@ def run_and_exit(main: Callable[[], Optional[int]]) -> NoReturn:
     """Run ``main()``; end the process with its return value (or the code of the
     ``SystemExit`` it raised, e.g. argparse's 2) without interpreter teardown.
 
-    Any other exception propagates as usual (traceback, status 1).
+    Any other exception propagates as usual (traceback, status 1). Before ``main`` runs,
+    numpy's huge-page advice is turned off for the process (see
+    :mod:`TrainAndTest.bin.page_advice`; these tools stream through fresh memory).
     """
+    from TrainAndTest.bin.page_advice import no_numpy_hugepages
+
+    no_numpy_hugepages()
     try:
         code: object = main()
     except SystemExit as e:
