@@ -26,7 +26,71 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional
+from concurrent.futures import Future
+from typing import Iterator, List, Optional, Tuple
+
+
+def _with_rows(matched: Iterator, rows: Future) -> Iterator:
+    """Each block of ``matched`` with its embedding rows, once ``rows`` (a future
+    :class:`~TrainAndTest.io.id_index.EmbeddingRows`, or None: stop) is known."""
+    for mb in matched:
+        index = rows.result()
+        if index is None:
+            return
+        yield mb, index.block(mb.trials)
+
+
+def _normalise(args: argparse.Namespace, blocks: Iterator, rows: Future) -> Tuple[int, int]:
+    """Load the embeddings, set ``rows``, normalise the trials of ``blocks`` (blocks of
+    trials with their input scores and embedding rows) and write them; returns (trials
+    written, cohort size)."""
+    from TrainAndTest.backend.score_norm import CohortScorer, CohortStatsCache, cosine_matrix
+    from TrainAndTest.backend.score_norm import normalize_scores as normalize
+    from TrainAndTest.io.embeddings import read_embeddings
+    from TrainAndTest.io.id_index import EmbeddingRows
+    from TrainAndTest.io.score_writer import ScoreWriter
+
+    enrol = read_embeddings(args.enrol)
+    test = enrol if args.test == args.enrol else read_embeddings(args.test)
+    cohort = read_embeddings(args.cohort)
+    n_cohort = len(cohort.ids)
+    score_fn = cosine_matrix
+    if args.plda:
+        from TrainAndTest.backend.pipeline import PldaBackend
+
+        score_fn = PldaBackend.load(args.plda).score_matrix
+    k = None
+    if args.method == "asnorm":
+        if args.top_k < 1:
+            raise ValueError("asnorm needs --top-k >= 1")
+        k = min(args.top_k, n_cohort)
+    scorer = CohortScorer(cohort.matrix, score_fn, k, screen=args.cohort_screen)
+    cohort.matrix = None  # the scorer holds what it needs (unit rows for cosine)
+    # Each embedding's statistics are computed the first time a trial uses it, so one
+    # pass over the list does, and no embedding is scored against the cohort twice.
+    e_cache = CohortStatsCache(enrol.matrix, scorer) if args.method != "tnorm" else None
+    t_cache = None
+    if args.method != "znorm":
+        t_cache = e_cache if (test is enrol and e_cache) else CohortStatsCache(
+            test.matrix, scorer)
+    # The caches hold the embeddings and the scorer, and drop them once complete.
+    del scorer
+    enrol.matrix = test.matrix = None
+    index = EmbeddingRows(enrol.ids, test.ids, args.trials)
+    rows.set_result(index)
+    with ScoreWriter(args.scores_out) as out:
+        for mb, (e_idx, t_idx, have_emb) in blocks:
+            if index.missing_trials and not args.allow_missing:
+                continue  # counted for the error below; nothing is written
+            both = have_emb & mb.kept
+            keep = mb.kept[have_emb]  # of the trials with embeddings, those with a score
+            e_idx, t_idx = e_idx[keep], t_idx[keep]
+            es = e_cache.lookup(e_idx) if e_cache else None
+            ts = t_cache.lookup(t_idx) if t_cache else None
+            normed = normalize(mb.scores[both], args.method, es, ts)
+            out.write(mb.trials.enrol.filter(both), mb.trials.test.filter(both), normed)
+        index.check(args.allow_missing)
+    return out.count, n_cohort
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -52,66 +116,32 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "auto: where the CPU has AMX and the cohort is large")
     args = p.parse_args(argv)
 
-    from TrainAndTest.backend.score_norm import CohortScorer, CohortStatsCache, cosine_matrix
-    from TrainAndTest.backend.score_norm import normalize_scores as normalize
-    from TrainAndTest.io.embeddings import EmbeddingError, read_embeddings
-    from TrainAndTest.io.id_index import EmbeddingRows
+    from TrainAndTest.io.embeddings import EmbeddingError
     from TrainAndTest.io.prefetch import prefetched
     from TrainAndTest.io.score_match import MatchReport, iter_matched_scores, warn_extra
-    from TrainAndTest.io.score_writer import ScoreWriter
     from TrainAndTest.io.trials import TrialsError
 
+    report = MatchReport()
     try:
-        enrol = read_embeddings(args.enrol)
-        test = enrol if args.test == args.enrol else read_embeddings(args.test)
-        cohort = read_embeddings(args.cohort)
-        n_cohort = len(cohort.ids)
-        score_fn = cosine_matrix
-        if args.plda:
-            from TrainAndTest.backend.pipeline import PldaBackend
-
-            score_fn = PldaBackend.load(args.plda).score_matrix
-        k = None
-        if args.method == "asnorm":
-            if args.top_k < 1:
-                raise ValueError("asnorm needs --top-k >= 1")
-            k = min(args.top_k, n_cohort)
-        scorer = CohortScorer(cohort.matrix, score_fn, k, screen=args.cohort_screen)
-        cohort.matrix = None  # the scorer holds what it needs (unit rows for cosine)
-        # Each embedding's statistics are computed the first time a trial uses it, so one
-        # pass over the list does, and no embedding is scored against the cohort twice.
-        e_cache = CohortStatsCache(enrol.matrix, scorer) if args.method != "tnorm" else None
-        t_cache = None
-        if args.method != "znorm":
-            t_cache = e_cache if (test is enrol and e_cache) else CohortStatsCache(
-                test.matrix, scorer)
-        # The caches hold the embeddings and the scorer, and drop them once complete.
-        del scorer
-        enrol.matrix = test.matrix = None
-        report = MatchReport()
-        rows = EmbeddingRows(enrol.ids, test.ids, args.trials)
-        matched = iter_matched_scores(args.trials, args.scores_in, args.block_size,
-                                      args.allow_missing, report)
-        with ScoreWriter(args.scores_out) as out:
-            for mb, (e_idx, t_idx, have_emb) in prefetched(
-                    (mb, rows.block(mb.trials)) for mb in matched):
-                if rows.missing_trials and not args.allow_missing:
-                    continue  # counted for the error below; nothing is written
-                both = have_emb & mb.kept
-                keep = mb.kept[have_emb]  # of the trials with embeddings, those with a score
-                e_idx, t_idx = e_idx[keep], t_idx[keep]
-                es = e_cache.lookup(e_idx) if e_cache else None
-                ts = t_cache.lookup(t_idx) if t_cache else None
-                normed = normalize(mb.scores[both], args.method, es, ts)
-                out.write(mb.trials.enrol.filter(both), mb.trials.test.filter(both), normed)
-            rows.check(args.allow_missing)
+        # The list and the scores are read from the start, a block ahead in a background
+        # thread, while the embeddings load and the cohort is prepared; the thread maps
+        # each block's ids to embedding rows once the embeddings are known.
+        rows: Future = Future()
+        blocks = prefetched(_with_rows(iter_matched_scores(
+            args.trials, args.scores_in, args.block_size, args.allow_missing, report), rows))
+        try:
+            count, n_cohort = _normalise(args, blocks, rows)
+        finally:
+            if not rows.done():
+                rows.set_result(None)  # loading failed: the reader stops
+            blocks.close()
     except (TrialsError, EmbeddingError, ValueError, OSError) as e:
         print(f"score_norm: ERROR: {e}", file=sys.stderr)
         return 1
     extra = warn_extra(report, args.scores_in)
     if extra:
         print(f"score_norm: WARNING: {extra}", file=sys.stderr)
-    print(f"score_norm: {args.method} of {out.count} trials with a cohort of "
+    print(f"score_norm: {args.method} of {count} trials with a cohort of "
           f"{n_cohort}", file=sys.stderr)
     return 0
 
