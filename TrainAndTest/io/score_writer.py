@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 
 from TrainAndTest.io.trials import PathLike
 
-
 _INT_DIGITS = 9  # |values| >= 1e9 are formatted by Python
 _POW10 = 10 ** np.arange(1, _INT_DIGITS, dtype=np.int64)  # 10 .. 1e8
 
