@@ -159,3 +159,52 @@ def test_detected_overlap_gets_the_second_speaker():
     assert frame_turns(wins, labels, [(0.0, 4.5)], overlap_frames=np.zeros(10, bool)) == one
     single = frame_turns(wins, np.zeros(5, int), [(0.0, 4.5)], overlap_frames=marked)
     assert single == [Turn(0.0, 4.5, "0")]
+
+
+def test_train_from_a_tiny_corpus(tmp_path):
+    """train_from_corpora on a VoxCeleb-layout corpus of tones: only the dev
+    speakers are read (a test speaker's file is unreadable), the same seed gives the
+    same simulated features, and the model file loads with its front end."""
+    import soundfile as sf
+
+    from TrainAndTest.diarization.overlap import (
+        load_simulator,
+        simulate_features,
+        train_from_corpora,
+    )
+
+    root = tmp_path / "minivox"
+    rows = ["speaker,gender,corpus,set,utterances"]
+    for k in range(4):
+        spk = f"s{k}"
+        part = "test" if k == 3 else "dev"
+        rows.append(f"{spk},m,x,{part},2")
+        d = root / "wav" / spk / "sess"
+        d.mkdir(parents=True)
+        for u in range(2):
+            if part == "test":
+                (d / f"{u}.wav").write_bytes(b"not audio")
+            else:
+                sf.write(d / f"{u}.wav", tone(0.8 + 0.2 * u, 150 + 60 * k), RATE)
+    (root / "meta.csv").write_text("\n".join(rows) + "\n")
+    musan = tmp_path / "musan" / "noise" / "free-sound"
+    musan.mkdir(parents=True)
+    sf.write(musan / "n.wav", np.random.default_rng(0).normal(0, 0.1, 2 * RATE), RATE)
+    rirs = tmp_path / "RIRS_NOISES" / "simulated_rirs" / "smallroom"
+    (rirs / "Room001").mkdir(parents=True)
+    sf.write(rirs / "Room001" / "r1.wav", np.r_[1.0, np.zeros(99), 0.3, np.zeros(99)], RATE)
+    (rirs / "rir_list").write_text(
+        f"--rir-id r1 --room-id smallroom-Room001 {rirs / 'Room001' / 'r1.wav'}\n"
+    )
+    sim = load_simulator(root, tmp_path / "musan", tmp_path / "RIRS_NOISES")
+    assert sim.speakers == ["s0", "s1", "s2"] and len(sim.rooms) == 1 and len(sim.noises) == 1
+    a, ca = simulate_features(sim, 3, seed=5)
+    b, cb = simulate_features(sim, 3, seed=5)
+    assert all((x == y).all() for x, y in zip(a, b)) and all((x == y).all() for x, y in zip(ca, cb))
+    out = tmp_path / "ovl.pt"
+    train_from_corpora(root, tmp_path / "musan", tmp_path / "RIRS_NOISES", out,
+                       num_mixtures=4, valid_mixtures=2, epochs=1, log=lambda m: None)  # fmt: skip
+    assert (tmp_path / "ovl.ep1.pt").is_file()
+    model, frontend = load_detector(out)
+    assert frontend == DETECTOR_FRONTEND
+    assert torch.load(out, weights_only=False)["info"]["num_mixtures"] == 4
