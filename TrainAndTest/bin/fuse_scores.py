@@ -4,11 +4,23 @@ Usage:
     python -m TrainAndTest.bin.fuse_scores [--weights 1,1] [--block-size 250000] \\
         data/test/trials exp/a/scores/plda_test exp/b/scores/plda_test \\
         exp/fused/scores/plda_test
+    python -m TrainAndTest.bin.fuse_scores --fit-trials data/dev_val/trials \\
+        --fit-scores exp/a/scores/plda_dev_val,exp/b/scores/cosine_asnorm_dev_val \\
+        [--p-target 0.5] [--save exp/fused/fusion.npz] \\
+        data/test/trials exp/a/scores/plda_test exp/b/scores/cosine_asnorm_test \\
+        exp/fused/scores/fused_test
 
 Writes, for every trial of the list, the weighted sum of its scores in the input files
 (``enrol test score``, any order; each file must score every trial). Fuse scores that share a
 scale, e.g. PLDA log-likelihood ratios of two models or calibrated scores
 (``TrainAndTest.bin.calibrate``); fixed weights need no held-out data.
+
+With ``--fit-trials`` and ``--fit-scores`` (the same systems' scores of a labelled
+development list, in the order of the inputs) the weights and a bias are learned instead:
+logistic regression of the target label on the systems' scores, the cross-entropy
+weighted at ``--p-target`` (linear fusion as in FoCal; the same fit as
+``TrainAndTest.bin.calibrate``, one weight per system), so the output is a calibrated
+log-likelihood ratio. Fit on held-out training speakers, never on the evaluation list.
 
 The list and every input are read a block of ``--block-size`` trials at a time, side by
 side (an input in another order than the list is looked up in a sorted table of its
@@ -31,12 +43,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--weights", default="", help="comma-separated, one per input (default 1 each)")
     p.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE,
                    help="trials read and written at a time")
+    p.add_argument("--fit-trials", default="",
+                   help="labelled development list: learn the weights and a bias on it")
+    p.add_argument("--fit-scores", default="",
+                   help="comma-separated development score files, one per input, in order")
+    p.add_argument("--p-target", type=float, default=0.5,
+                   help="prior of the learned fusion's cross-entropy")
+    p.add_argument("--save", default="", help="write the learned weights and bias (.npz)")
     p.add_argument("trials")
     p.add_argument("scores", nargs="+", help="two or more input score files, then the output")
     args = p.parse_args(argv)
     inputs, output = args.scores[:-1], args.scores[-1]
     if len(inputs) < 2:
         p.error("give at least two score files to fuse and the output file")
+    fit_scores = [f for f in args.fit_scores.split(",") if f]
+    if bool(args.fit_trials) != bool(fit_scores):
+        p.error("--fit-trials and --fit-scores go together")
+    if fit_scores and args.weights:
+        p.error("give --weights or learn them with --fit-trials/--fit-scores, not both")
+    if fit_scores and len(fit_scores) != len(inputs):
+        p.error(f"--fit-scores has {len(fit_scores)} files for {len(inputs)} score files")
 
     import numpy as np
 
@@ -51,14 +77,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.error(f"--weights must be numbers separated by commas, got '{args.weights}'")
     if len(weights) != len(inputs):
         p.error(f"--weights has {len(weights)} values for {len(inputs)} score files")
+    bias = 0.0
     report = MatchReport()
     try:
+        if fit_scores:
+            weights, bias = _fit(args.fit_trials, fit_scores, args.p_target, args.block_size)
+            if args.save:
+                from Process_Data.data_dir import atomic_write
+
+                with atomic_write(args.save, "wb") as f:  # temporary name, then renamed
+                    np.savez(f, weights=np.asarray(weights), bias=np.asarray(bias),
+                             p_target=np.asarray(args.p_target), inputs=np.asarray(fit_scores))
         streams = [iter_matched_scores(args.trials, path, args.block_size,
                                        report=report if i == 0 else None)
                    for i, path in enumerate(inputs)]
         with ScoreWriter(output) as out:
             for blocks in zip(*streams):
-                fused = np.zeros(len(blocks[0].scores))
+                fused = np.full(len(blocks[0].scores), bias)
                 for w, mb in zip(weights, blocks):
                     fused += w * mb.scores
                 if all(mb.kept.all() for mb in blocks):
@@ -66,12 +101,30 @@ def main(argv: Optional[List[str]] = None) -> int:
             for s in streams:  # run each to its end: missing trials raise there
                 for _ in s:
                     pass
-    except (TrialsError, OSError) as e:
+    except (TrialsError, OSError, ValueError) as e:
         print(f"fuse_scores: ERROR: {e}", file=sys.stderr)
         return 1
-    print(f"fuse_scores: {report.n_trials} trials, weights {weights} -> {output}",
-          file=sys.stderr)
+    learned = f", bias {bias:.6g} (learned on {args.fit_trials})" if fit_scores else ""
+    print(f"fuse_scores: {report.n_trials} trials, weights "
+          f"{[round(w, 6) for w in weights]}{learned} -> {output}", file=sys.stderr)
     return 0
+
+
+def _fit(trials: str, scores: List[str], p_target: float, block_size: int):
+    """Fusion weights (one per score file) and bias learned on a labelled list."""
+    import numpy as np
+
+    from TrainAndTest.backend.calibration import LogisticCalibration
+    from TrainAndTest.backend.calibration_files import read_labelled_scores
+
+    columns, labels = [], None
+    for path in scores:
+        values, y, _ = read_labelled_scores(trials, path, block_size)
+        columns.append(values)
+        labels = y  # every file scores every trial, in list order: the same labels
+    cal = LogisticCalibration(p_target).fit(columns[0], labels,
+                                            np.stack(columns[1:], axis=1))
+    return [float(w) for w in cal.weights], cal.bias
 
 
 if __name__ == "__main__":

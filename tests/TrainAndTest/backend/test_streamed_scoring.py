@@ -235,3 +235,56 @@ def test_score_cosine_names_missing_trials_and_writes_nothing(setup, capsys):
     err = capsys.readouterr().err
     assert "nobody" in err and f"1 of {len(text.splitlines()) + 1} trials" in err
     assert not (d / "out").exists() and not list(d.glob("out.tmp*"))
+
+
+def _labelled_pair(path, n, seed):
+    """A trial list and two systems' scores: same labels, independent noise, the second
+    system on another scale and offset (3 x + 5)."""
+    from TrainAndTest.io.trials import Trials, write_trials
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(np.int8)
+    enrol = [f"e{i}" for i in range(n)]
+    test = [f"t{i}" for i in range(n)]
+    write_trials(path / "trials", Trials(enrol, test, y))
+    a = y + rng.normal(0, 0.7, n)
+    b = 3 * (y + rng.normal(0, 0.7, n)) + 5
+    write_scores(path / "a", enrol, test, a)
+    write_scores(path / "b", enrol, test, b)
+    return y, a, b
+
+
+def test_fuse_learned_weights_on_dev_beat_each_system_on_eval(tmp_path, capsys):
+    from TrainAndTest.metrics.error_rates import compute_eer
+
+    dev, ev = tmp_path / "dev", tmp_path / "eval"
+    dev.mkdir(), ev.mkdir()
+    _labelled_pair(dev, 4000, 0)
+    y, a, b = _labelled_pair(ev, 4000, 1)
+    args = ["--fit-trials", str(dev / "trials"), "--fit-scores", f"{dev / 'a'},{dev / 'b'}",
+            "--save", str(tmp_path / "fusion.npz"), "--block-size", "700"]
+    assert fuse_scores.main(args + [str(ev / "trials"), str(ev / "a"), str(ev / "b"),
+                                    str(ev / "fused")]) == 0
+    saved = np.load(tmp_path / "fusion.npz")
+    w, bias = saved["weights"], float(saved["bias"])
+    # Equal noise on both systems: the learned weights undo the second one's scale.
+    assert w[1] / w[0] == pytest.approx(1 / 3, rel=0.15)
+    _, _, fused = read_scores(ev / "fused")
+    np.testing.assert_allclose(fused, w[0] * a + w[1] * b + bias, atol=2e-6)
+    eer = {k: compute_eer(s, y)[0] for k, s in (("a", a), ("b", b), ("fused", fused))}
+    assert eer["fused"] < 0.85 * min(eer["a"], eer["b"])  # independent noise: d' x sqrt 2
+    # A calibrated LLR at p_target 0.5: the target/non-target log odds are near zero at
+    # the point where both are equally likely, i.e. mean LLR of targets > 0 > non-targets.
+    assert fused[y == 1].mean() > 0 > fused[y == 0].mean()
+
+
+def test_fuse_learned_weights_bad_options(tmp_path, capsys):
+    _labelled_pair(tmp_path, 50, 0)
+    t, a, b = str(tmp_path / "trials"), str(tmp_path / "a"), str(tmp_path / "b")
+    for extra in (["--fit-trials", t], ["--fit-trials", t, "--fit-scores", a],
+                  ["--fit-trials", t, "--fit-scores", f"{a},{b}", "--weights", "1,1"]):
+        with pytest.raises(SystemExit) as e:
+            fuse_scores.main(extra + [t, a, b, str(tmp_path / "out")])
+        assert e.value.code == 2
+    assert "--fit-scores has 1 files for 2" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
