@@ -85,7 +85,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.save:
                 from Process_Data.data_dir import atomic_write
 
-                with atomic_write(args.save, "wb") as f:  # temporary name, then renamed
+                save = args.save if args.save.endswith(".npz") else args.save + ".npz"
+                with atomic_write(save, "wb") as f:  # temporary name, then renamed
                     np.savez(f, weights=np.asarray(weights), bias=np.asarray(bias),
                              p_target=np.asarray(args.p_target), inputs=np.asarray(fit_scores))
         streams = [iter_matched_scores(args.trials, path, args.block_size,

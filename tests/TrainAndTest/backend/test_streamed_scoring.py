@@ -288,3 +288,16 @@ def test_fuse_learned_weights_bad_options(tmp_path, capsys):
         assert e.value.code == 2
     assert "--fit-scores has 1 files for 2" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_saved_parameters_keep_npz_naming_and_leave_no_temporary(tmp_path):
+    _labelled_pair(tmp_path, 300, 2)
+    t, a, b = str(tmp_path / "trials"), str(tmp_path / "a"), str(tmp_path / "b")
+    assert calibrate.main([t, a, a, str(tmp_path / "cal_out"), "--save",
+                           str(tmp_path / "cal")]) == 0
+    assert fuse_scores.main(["--fit-trials", t, "--fit-scores", f"{a},{b}", "--save",
+                             str(tmp_path / "fusion"), t, a, b, str(tmp_path / "out")]) == 0
+    cal = np.load(tmp_path / "cal.npz")
+    fusion = np.load(tmp_path / "fusion.npz")
+    assert cal["weights"].shape == (1,) and fusion["weights"].shape == (2,)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
