@@ -99,6 +99,32 @@ def atomic_write(path: PathLike, mode: str = "w") -> Iterator:
         raise
 
 
+
+def atomic_savez(path: PathLike, arrays: Mapping[str, object], npz_suffix: bool = False) -> Path:
+    """``np.savez`` of ``arrays`` under a temporary name, renamed onto ``path`` on success;
+    returns the path written.
+
+    ``npz_suffix``: add ``.npz`` when the name lacks it, as ``np.savez(path)`` itself does
+    (for command-line options that used to hand the name to ``np.savez``).
+
+    Example:
+        >>> import tempfile, os, numpy as np
+        >>> d = tempfile.mkdtemp()
+        >>> atomic_savez(os.path.join(d, "cal"), {"w": np.ones(2)}, npz_suffix=True).name
+        'cal.npz'
+        >>> np.load(os.path.join(d, "cal.npz"))["w"].tolist(), sorted(os.listdir(d))
+        ([1.0, 1.0], ['cal.npz'])
+    """
+    import numpy as np
+
+    path = Path(path)
+    if npz_suffix and path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    with atomic_write(path, "wb") as f:
+        np.savez(f, **arrays)
+    return path
+
+
 def read_kv(
     path: PathLike, multi: bool = False, check_sorted: bool = False
 ) -> OrderedDict[str, Union[str, List[str]]]:

@@ -19,11 +19,11 @@ Example:
 
 from __future__ import annotations
 
-import os
 from typing import Dict, List, Sequence
 
 import numpy as np
 
+from Process_Data.data_dir import atomic_savez
 from TrainAndTest.backend.pair_scores import PairTerms, in_row_chunks
 from TrainAndTest.backend.plda_kaldi import KaldiPlda
 from TrainAndTest.backend.plda_simplified import SimplifiedPlda
@@ -185,9 +185,7 @@ class PldaBackend:
                 arrays[f"t{i}.{k}"] = np.asarray(v)
         for k, v in self.plda.state().items():
             arrays[f"plda.{k}"] = np.asarray(v)
-        tmp = f"{os.fspath(path)}.tmp{os.getpid()}.npz"
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        atomic_savez(path, arrays)
 
     @classmethod
     def load(cls, path) -> PldaBackend:

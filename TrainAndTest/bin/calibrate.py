@@ -59,12 +59,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         del values, labels, q_dev
         count = calibrate_score_file(cal, args.scores_in, args.scores_out, quality,
                                      args.block_size)
-        if args.save:  # np.savez's name (.npz added), written under a temporary name
-            from Process_Data.data_dir import atomic_write
+        if args.save:
+            from Process_Data.data_dir import atomic_savez
 
-            save = args.save if args.save.endswith(".npz") else args.save + ".npz"
-            with atomic_write(save, "wb") as f:
-                np.savez(f, **cal.state())
+            atomic_savez(args.save, cal.state(), npz_suffix=True)
     except (TrialsError, DataDirError, ValueError, OSError) as e:
         print(f"calibrate: ERROR: {e}", file=sys.stderr)
         return 1

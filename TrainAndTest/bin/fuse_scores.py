@@ -83,12 +83,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         if fit_scores:
             weights, bias = _fit(args.fit_trials, fit_scores, args.p_target, args.block_size)
             if args.save:
-                from Process_Data.data_dir import atomic_write
+                from Process_Data.data_dir import atomic_savez
 
-                save = args.save if args.save.endswith(".npz") else args.save + ".npz"
-                with atomic_write(save, "wb") as f:  # temporary name, then renamed
-                    np.savez(f, weights=np.asarray(weights), bias=np.asarray(bias),
-                             p_target=np.asarray(args.p_target), inputs=np.asarray(fit_scores))
+                atomic_savez(args.save, {"weights": np.asarray(weights), "bias": np.asarray(bias),
+                                         "p_target": np.asarray(args.p_target),
+                                         "inputs": np.asarray(fit_scores)}, npz_suffix=True)
         streams = [iter_matched_scores(args.trials, path, args.block_size,
                                        report=report if i == 0 else None)
                    for i, path in enumerate(inputs)]

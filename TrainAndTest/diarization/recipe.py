@@ -19,14 +19,13 @@ no turn and a warning; one shorter than one window is one window, hence one spea
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from Process_Data.audio import AudioError, read_audio
-from Process_Data.data_dir import read_kv
+from Process_Data.data_dir import atomic_savez, read_kv
 from Process_Data.features.frontend import Frontend
 from Process_Data.kaldi_table import warn
 from TrainAndTest.diarization.cluster import AHC_THRESHOLD, cluster_embeddings
@@ -136,20 +135,6 @@ def tune_silero(wav_scp: Mapping[str, str], ref: Mapping[str, Sequence[Turn]],
     return best, rows
 
 
-def _save_npz(path: Path, **arrays) -> None:
-    """``np.savez`` to a temporary name, renamed onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def embed_recordings(wav_scp: Mapping[str, str], regions: Mapping[str, Sequence[Region]],
                      encoder, out_dir: os.PathLike, window: float = WINDOW,
                      shift: float = SHIFT, batch_size: int = 32) -> int:
@@ -160,7 +145,7 @@ def embed_recordings(wav_scp: Mapping[str, str], regions: Mapping[str, Sequence[
         wave, rate = read_audio_of(wav_scp, reco)
         wins, emb = window_embeddings(encoder, wave, rate, regs, window, shift, batch_size,
                                       name=f"{reco} ({wav_scp[reco]})")
-        _save_npz(Path(out_dir) / f"{reco}.npz", windows=wins, embeddings=emb)
+        atomic_savez(Path(out_dir) / f"{reco}.npz", {"windows": wins, "embeddings": emb})
         count += len(wins)
     return count
 

@@ -34,6 +34,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from Process_Data.data_dir import atomic_savez
 from TrainAndTest.backend.calibration_files import CALIBRATION_DIR, CALIBRATION_FILE
 
 THRESHOLDS_FILE = "thresholds.json"
@@ -179,9 +180,7 @@ def fit_operating_point(scores, labels, exp_dir, scoring: str = "cosine") -> Dic
     cal = LogisticCalibration().fit(s, y)
     d = operating_point_dir(exp_dir)
     d.mkdir(parents=True, exist_ok=True)
-    tmp = d / (CALIBRATION_FILE + ".tmp.npz")
-    np.savez(tmp, **cal.state())
-    os.replace(tmp, d / CALIBRATION_FILE)
+    atomic_savez(d / CALIBRATION_FILE, cal.state())
     write_thresholds(d, threshold_table(s, y), scoring=scoring)
     llr = cal.transform(s)
     return {

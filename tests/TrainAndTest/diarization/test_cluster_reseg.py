@@ -143,12 +143,14 @@ def test_overlap_gives_both_speakers_around_a_change():
 def test_diarize_recordings_passes_the_overlap_ratio(tmp_path):
     """The recipe step gives the same overlapping turns as frame voting (embeddings that
     ahc splits into the two labels of the windows)."""
-    from TrainAndTest.diarization.recipe import _save_npz, diarize_recordings
+    from Process_Data.data_dir import atomic_savez
+    from TrainAndTest.diarization.recipe import diarize_recordings
 
     wins = np.array([[s, s + 1.5] for s in np.arange(0, 4.6, 0.75)])
     labels = (wins.mean(axis=1) > 3.0).astype(int)
     x, _ = blobs(2, 1)
-    _save_npz(tmp_path / "r.npz", windows=wins, embeddings=x[labels].astype(np.float32))
+    atomic_savez(tmp_path / "r.npz", {"windows": wins,
+                                      "embeddings": x[labels].astype(np.float32)})
     got = diarize_recordings(tmp_path, {"r": [(0.0, 6.0)]}, "ahc", num_speakers={"r": 2},
                              overlap_ratio=0.5)["r"]
     want = frame_turns(wins, labels, [(0.0, 6.0)], prefix="spk", overlap_ratio=0.5)
