@@ -524,11 +524,9 @@ def detection_scores(
 
 
 def _auc(score: np.ndarray, label: np.ndarray) -> float:
-    """Area under the ROC curve (ties count one half), by ranks."""
-    pos, neg = int(label.sum()), int((~label).sum())
-    if pos == 0 or neg == 0:
+    """Area under the ROC curve (ties count one half); NaN with only one class."""
+    if label.all() or not label.any():
         return float("nan")
-    from scipy.stats import rankdata
+    from sklearn.metrics import roc_auc_score
 
-    r = rankdata(score)
-    return float((r[label].sum() - pos * (pos + 1) / 2) / (pos * neg))
+    return float(roc_auc_score(label, score))
