@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Score fusion of several trained models, every choice on the validation split (issue 18).
+# Each exp dir contributes the back-end that run.sh's stage 6 chose for it on the validation
+# split (selection.yaml: the system and, for plda_adapt, the domain weight). The fusion
+# weights and bias are learned on the validation list by prior-weighted logistic regression
+# (python -m TrainAndTest.bin.fuse_scores --fit-trials), so the fused score is a calibrated
+# log-likelihood ratio; then every trial list of the test sets is fused with them and
+# reported. The test lists only report: nothing here is chosen on them.
+set -euo pipefail
+
+data=data          # where the data dirs are
+p_target=0.5       # prior of the fusion's cross-entropy
+help_message="Usage: $0 [options] <val-set> <test-sets> <out-dir> <exp-dir> <exp-dir> [<exp-dir> ...]
+ e.g.: $0 minivox_dev_val \"minivox_test minivox_test_tel\" exp_val/fused \\
+         exp_val/minivox_ecapa exp_val/minivox_ecapa_seed2
+The exp dirs come from run.sh runs on the same data dirs (the same validation split and
+test sets), each scored through stage 6 (selection.yaml and scores/). Writes in <out-dir>:
+scores/fused_<list>_<set> (every trials* list of each set), fusion.npz (the weights and
+bias), systems.txt (which system of which exp, in weight order), VALIDATION.md (the
+validation lists, in-sample) and RESULTS.md (the test lists, with each input's own rows).
+Options:
+  --data <dir>       where the data dirs are (default data)
+  --p-target <p>     prior of the fusion's cross-entropy (default 0.5)"
+
+. "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
+echo "$0 $*"
+. utils/parse_options.sh
+[ $# -ge 5 ] || { printf '%s\n' "$help_message" >&2; exit 1; }
+[ -f ./path.sh ] && . ./path.sh
+val_set=$1 test_sets=$2 out=$3
+shift 3
+exps=("$@")
+
+die() { echo "$0: $*" >&2; exit 1; }
+[ -f "$data/$val_set/trials" ] || die "no validation list $data/$val_set/trials"
+for t in $test_sets; do [ -f "$data/$t/trials" ] || die "no test list $data/$t/trials"; done
+
+# scores_of <exp> <system> <weight> <list tag>: the score file of that system; plda_adapt
+# scored with several domain weights on the validation split is named plda_adapt_w<weight>.
+scores_of() {
+  local f=$1/scores/${2}_$4
+  if [ -n "$3" ] && [ -f "$1/scores/${2}_w${3}_$4" ]; then f=$1/scores/${2}_w${3}_$4; fi
+  [ -f "$f" ] || die "$f: no such score file (run run.sh through stage 6 for $1)"
+  echo "$f"
+}
+
+systems=() weights=() names=()
+for e in "${exps[@]}"; do
+  [ -f "$e/selection.yaml" ] || die "$e/selection.yaml: no validation choice (run run.sh stage 6 first)"
+  s=$(python -m TrainAndTest.bin.select_backend --get system "$e/selection.yaml")
+  w=""
+  if [ "$s" = plda_adapt ]; then
+    w=$(python -m TrainAndTest.bin.select_backend --get domain_weight "$e/selection.yaml" 2>/dev/null) || w=""
+  fi
+  systems+=("$s") weights+=("$w") names+=("$(basename "$e"):$s${w:+ (domain weight $w)}")
+done
+
+tmp=$out/.tmp.$$
+rm -rf "$tmp"
+mkdir -p "$tmp/scores"
+trap 'rm -rf "$tmp"' EXIT
+
+fit=()
+for i in "${!exps[@]}"; do
+  fit+=("$(scores_of "${exps[$i]}" "${systems[$i]}" "${weights[$i]}" "trials_$val_set")")
+done
+fit_csv=$(IFS=,; echo "${fit[*]}")
+printf '%s\n' "${names[@]}" > "$tmp/systems.txt"
+joined=$(printf '%s, ' "${names[@]}")
+joined=${joined%, }
+
+# fuse_list <trials> <set> <results>: fuse one list (weights learned on the validation list)
+fuse_list() {
+  local trials=$1 set=$2 results=$3 tag inputs=() i
+  tag=$(basename "$trials")_$set
+  for i in "${!exps[@]}"; do
+    inputs+=("$(scores_of "${exps[$i]}" "${systems[$i]}" "${weights[$i]}" "$tag")")
+  done
+  python -m TrainAndTest.bin.fuse_scores --fit-trials "$data/$val_set/trials" \
+    --fit-scores "$fit_csv" --p-target "$p_target" --save "$tmp/fusion.npz" \
+    "$trials" "${inputs[@]}" "$tmp/scores/fused_$tag"
+  python -m TrainAndTest.bin.compute_metrics --results "$results" --system fused \
+    --calibrated --min-cllr "$trials" "$tmp/scores/fused_$tag" > "$tmp/scores/fused_$tag.metrics"
+  for i in "${!exps[@]}"; do
+    python -m TrainAndTest.bin.compute_metrics --results "$results" \
+      --system "$(basename "${exps[$i]}"):${systems[$i]}" --calibrated --min-cllr "$trials" \
+      "${inputs[$i]}" > /dev/null
+  done
+}
+
+for trials in "$data/$val_set"/trials*; do
+  [ -f "$trials" ] && fuse_list "$trials" "$val_set" "$tmp/VALIDATION.md"
+done
+for set in $test_sets; do
+  for trials in "$data/$set"/trials*; do
+    [ -f "$trials" ] && fuse_list "$trials" "$set" "$tmp/RESULTS.md"
+  done
+done
+for r in VALIDATION.md RESULTS.md; do
+  if grep -q "/trials_" "$tmp/$r"; then python -m TrainAndTest.bin.results_means "$tmp/$r"; fi
+  { echo "# Fusion of: $joined"
+    echo
+    echo "Weights and bias learned on $val_set/trials (p_target $p_target), in the order of"
+    echo "systems.txt: $(python -c "import numpy as np, sys; z = np.load(sys.argv[1]); print(', '.join(f'{w:.4g}' for w in z['weights']), 'bias', f\"{float(z['bias']):.4g}\")" "$tmp/fusion.npz")."
+    echo
+    cat "$tmp/$r"; } > "$tmp/$r.new"
+  mv "$tmp/$r.new" "$tmp/$r"
+done
+
+# publish: the finished outputs replace the old ones only now
+mkdir -p "$out/scores"
+for f in "$tmp"/scores/*; do mv -f "$f" "$out/scores/"; done
+for f in fusion.npz systems.txt VALIDATION.md RESULTS.md; do mv -f "$tmp/$f" "$out/$f"; done
+log "fused ${#exps[@]} systems ($joined) -> $out/RESULTS.md"
+cat "$out/RESULTS.md"

@@ -1,0 +1,96 @@
+"""local/fuse_exps.sh: each exp's validation-selected system, weights learned on the validation
+list, every test list fused and reported; clear errors and nothing half-written on failure."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+
+from TrainAndTest.metrics.error_rates import compute_eer
+
+
+def _trials(path, n, rng):
+    """A labelled list of ``n`` trials, half targets; returns (pairs, labels)."""
+    labels = rng.permutation(np.r_[np.ones(n // 2, int), np.zeros(n - n // 2, int)])
+    pairs = [(f"e{i}", f"t{i}") for i in range(n)]
+    path.write_text("".join(f"{e} {t} {'target' if y else 'nontarget'}\n"
+                            for (e, t), y in zip(pairs, labels)))
+    return pairs, labels
+
+
+def _scores(path, pairs, values):
+    path.write_text("".join(f"{e} {t} {v:.6f}\n" for (e, t), v in zip(pairs, values)))
+
+
+def _setup(tmp_path):
+    """Two exps whose systems see the label through independent noise; B on a 3x scale,
+    and A chose plda_adapt with domain weight 5 (its validation file is named ..._w5_...)."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data"
+    lists = {}
+    for d, names in (("val", ["trials", "trials_x"]), ("test", ["trials", "trials_x", "trials_y"])):
+        (data / d).mkdir(parents=True)
+        for name in names:
+            lists[(d, name)] = _trials(data / d / name, 600 if d == "test" else 1000, rng)
+    exps = []
+    for name, system, scale, extra in (("A", "plda_adapt", 1.0, "domain_weight: 5\n"),
+                                       ("B", "cosine_asnorm", 3.0, "")):
+        e = tmp_path / "exp" / name
+        (e / "scores").mkdir(parents=True)
+        (e / "selection.yaml").write_text(f"{extra}system: {system}\neer: 1.0\n")
+        for (d, lst), (pairs, y) in lists.items():
+            tag = f"{lst}_{d}"
+            file = f"{system}_w5_{tag}" if (system == "plda_adapt" and d == "val") else f"{system}_{tag}"
+            _scores(e / "scores" / file, pairs, scale * (y + rng.normal(0, 0.7, len(y))))
+        exps.append(e)
+    return data, exps, lists
+
+
+def _run(repo, env, *args):
+    return subprocess.run(["local/fuse_exps.sh", *map(str, args)], cwd=repo, env=env,
+                          capture_output=True, text=True)
+
+
+def _read(path):
+    return np.array([float(ln.split()[2]) for ln in path.read_text().splitlines()])
+
+
+def test_fusion_beats_each_system_and_reports(tmp_path, repo, recipe_env):
+    data, exps, lists = _setup(tmp_path)
+    out = tmp_path / "exp" / "fused"
+    proc = _run(repo, recipe_env, "--data", data, "val", "test", out, *exps)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (out / "systems.txt").read_text().split("\n")[:2] == [
+        "A:plda_adapt (domain weight 5)", "B:cosine_asnorm"]
+    w = np.load(out / "fusion.npz")["weights"]
+    assert 2.0 < w[0] / w[1] < 4.5  # B's 3x scale undone (equal noise otherwise)
+    for lst in ("trials", "trials_x", "trials_y"):
+        pairs, y = lists[("test", lst)]
+        fused = _read(out / "scores" / f"fused_{lst}_test")
+        eer = compute_eer(fused, y)[0]
+        for e, system in zip(exps, ("plda_adapt", "cosine_asnorm")):
+            alone = compute_eer(_read(e / "scores" / f"{system}_{lst}_test"), y)[0]
+            assert eer < 0.9 * alone
+    results = (out / "RESULTS.md").read_text()
+    assert "A:plda_adapt (domain weight 5), B:cosine_asnorm" in results.splitlines()[0]
+    for row in ("| fused | test/trials |", "| fused | test/trials_x |", "| A:plda_adapt | test/trials |",
+                "| fused | test/mean(trials_*) |"):
+        assert row in results, row
+    assert "| fused | val/trials |" in (out / "VALIDATION.md").read_text()
+    assert not list(out.glob(".tmp.*"))
+
+
+def test_missing_selection_or_scores_names_the_file_and_writes_nothing(tmp_path, repo, recipe_env):
+    data, exps, _ = _setup(tmp_path)
+    out = tmp_path / "exp" / "fused"
+    (exps[1] / "scores" / "cosine_asnorm_trials_x_test").unlink()
+    proc = _run(repo, recipe_env, "--data", data, "val", "test", out, *exps)
+    assert proc.returncode != 0
+    assert "cosine_asnorm_trials_x_test: no such score file" in proc.stderr
+    assert not (out / "RESULTS.md").exists() and not list(out.glob(".tmp.*"))
+    (exps[0] / "selection.yaml").unlink()
+    proc = _run(repo, recipe_env, "--data", data, "val", "test", out, *exps)
+    assert proc.returncode != 0 and "A/selection.yaml: no validation choice" in proc.stderr
+    proc = _run(repo, recipe_env, "--data", data, "val", "test", out, exps[1])
+    assert proc.returncode != 0 and "Usage" in proc.stderr
