@@ -10,6 +10,7 @@ set -euo pipefail
 
 data=data          # where the data dirs are
 p_target=0.5       # prior of the fusion's cross-entropy
+names=""           # a name per exp dir for the report (default: the exp dirs' base names)
 help_message="Usage: $0 [options] <val-set> <test-sets> <out-dir> <exp-dir> <exp-dir> [<exp-dir> ...]
  e.g.: $0 minivox_dev_val \"minivox_test minivox_test_tel\" exp_val/fused \\
          exp_val/minivox_ecapa exp_val/minivox_ecapa_seed2
@@ -20,7 +21,9 @@ bias), systems.txt (which system of which exp, in weight order), VALIDATION.md (
 validation lists, in-sample) and RESULTS.md (the test lists, with each input's own rows).
 Options:
   --data <dir>       where the data dirs are (default data)
-  --p-target <p>     prior of the fusion's cross-entropy (default 0.5)"
+  --p-target <p>     prior of the fusion's cross-entropy (default 0.5)
+  --names \"a b ...\"  a name per exp dir in the report (default: their base names, which
+                     must then differ)"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 echo "$0 $*"
@@ -44,7 +47,14 @@ scores_of() {
   echo "$f"
 }
 
-systems=() weights=() names=()
+read -ra labels <<< "$names"
+if [ ${#labels[@]} -eq 0 ]; then
+  for e in "${exps[@]}"; do labels+=("$(basename "$e")"); done
+fi
+[ ${#labels[@]} -eq ${#exps[@]} ] || die "--names: ${#labels[@]} names for ${#exps[@]} exp dirs"
+[ "$(printf '%s\n' "${labels[@]}" | sort -u | wc -l)" -eq ${#exps[@]} ] \
+  || die "two exp dirs have the same name (${labels[*]}); give --names"
+systems=() weights=() described=()
 for e in "${exps[@]}"; do
   [ -f "$e/selection.yaml" ] || die "$e/selection.yaml: no validation choice (run run.sh stage 6 first)"
   s=$(python -m TrainAndTest.bin.select_backend --get system "$e/selection.yaml")
@@ -52,7 +62,7 @@ for e in "${exps[@]}"; do
   if [ "$s" = plda_adapt ]; then
     w=$(python -m TrainAndTest.bin.select_backend --get domain_weight "$e/selection.yaml" 2>/dev/null) || w=""
   fi
-  systems+=("$s") weights+=("$w") names+=("$(basename "$e"):$s${w:+ (domain weight $w)}")
+  systems+=("$s") weights+=("$w") described+=("${labels[${#described[@]}]}:$s${w:+ (domain weight $w)}")
 done
 
 tmp=$out/.tmp.$$
@@ -65,8 +75,8 @@ for i in "${!exps[@]}"; do
   fit+=("$(scores_of "${exps[$i]}" "${systems[$i]}" "${weights[$i]}" "trials_$val_set")")
 done
 fit_csv=$(IFS=,; echo "${fit[*]}")
-printf '%s\n' "${names[@]}" > "$tmp/systems.txt"
-joined=$(printf '%s, ' "${names[@]}")
+printf '%s\n' "${described[@]}" > "$tmp/systems.txt"
+joined=$(printf '%s, ' "${described[@]}")
 joined=${joined%, }
 
 # fuse_list <trials> <set> <results>: fuse one list (weights learned on the validation list)
@@ -83,7 +93,7 @@ fuse_list() {
     --calibrated --min-cllr "$trials" "$tmp/scores/fused_$tag" > "$tmp/scores/fused_$tag.metrics"
   for i in "${!exps[@]}"; do
     python -m TrainAndTest.bin.compute_metrics --results "$results" \
-      --system "$(basename "${exps[$i]}"):${systems[$i]}" --calibrated --min-cllr "$trials" \
+      --system "${labels[$i]}:${systems[$i]}" --calibrated --min-cllr "$trials" \
       "${inputs[$i]}" > /dev/null
   done
 }

@@ -59,10 +59,10 @@ def _read(path):
 def test_fusion_beats_each_system_and_reports(tmp_path, repo, recipe_env):
     data, exps, lists = _setup(tmp_path)
     out = tmp_path / "exp" / "fused"
-    proc = _run(repo, recipe_env, "--data", data, "val", "test", out, *exps)
+    proc = _run(repo, recipe_env, "--data", data, "--names", "A B2", "val", "test", out, *exps)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (out / "systems.txt").read_text().split("\n")[:2] == [
-        "A:plda_adapt (domain weight 5)", "B:cosine_asnorm"]
+        "A:plda_adapt (domain weight 5)", "B2:cosine_asnorm"]
     w = np.load(out / "fusion.npz")["weights"]
     assert 2.0 < w[0] / w[1] < 4.5  # B's 3x scale undone (equal noise otherwise)
     for lst in ("trials", "trials_x", "trials_y"):
@@ -73,8 +73,9 @@ def test_fusion_beats_each_system_and_reports(tmp_path, repo, recipe_env):
             alone = compute_eer(_read(e / "scores" / f"{system}_{lst}_test"), y)[0]
             assert eer < 0.9 * alone
     results = (out / "RESULTS.md").read_text()
-    assert "A:plda_adapt (domain weight 5), B:cosine_asnorm" in results.splitlines()[0]
+    assert "A:plda_adapt (domain weight 5), B2:cosine_asnorm" in results.splitlines()[0]
     for row in ("| fused | test/trials |", "| fused | test/trials_x |", "| A:plda_adapt | test/trials |",
+                "| B2:cosine_asnorm | test/trials_y |",
                 "| fused | test/mean(trials_*) |"):
         assert row in results, row
     assert "| fused | val/trials |" in (out / "VALIDATION.md").read_text()
@@ -94,3 +95,11 @@ def test_missing_selection_or_scores_names_the_file_and_writes_nothing(tmp_path,
     assert proc.returncode != 0 and "A/selection.yaml: no validation choice" in proc.stderr
     proc = _run(repo, recipe_env, "--data", data, "val", "test", out, exps[1])
     assert proc.returncode != 0 and "Usage" in proc.stderr
+    # two exp dirs of one base name (e.g. the same config in two worktrees) need --names
+    twin = tmp_path / "other" / "B"
+    twin.parent.mkdir()
+    twin.symlink_to(exps[1], target_is_directory=True)
+    proc = _run(repo, recipe_env, "--data", data, "val", "test", out, exps[1], twin)
+    assert proc.returncode != 0 and "same name (B B); give --names" in proc.stderr
+    proc = _run(repo, recipe_env, "--data", data, "--names", "one", "val", "test", out, exps[1], twin)
+    assert proc.returncode != 0 and "--names: 1 names for 2 exp dirs" in proc.stderr
