@@ -79,16 +79,20 @@ printf '%s\n' "${described[@]}" > "$tmp/systems.txt"
 joined=$(printf '%s, ' "${described[@]}")
 joined=${joined%, }
 
-# fuse_list <trials> <set> <results>: fuse one list (weights learned on the validation list)
+# the weights and bias, learned once on the validation list (its fused scores are a by-product)
+python -m TrainAndTest.bin.fuse_scores --fit-trials "$data/$val_set/trials" \
+  --fit-scores "$fit_csv" --p-target "$p_target" --save "$tmp/fusion.npz" \
+  "$data/$val_set/trials" "${fit[@]}" "$tmp/scores/fused_trials_$val_set"
+
+# fuse_list <trials> <set> <results>: fuse one list with those weights and report it
 fuse_list() {
   local trials=$1 set=$2 results=$3 tag inputs=() i
   tag=$(basename "$trials")_$set
   for i in "${!exps[@]}"; do
     inputs+=("$(scores_of "${exps[$i]}" "${systems[$i]}" "${weights[$i]}" "$tag")")
   done
-  python -m TrainAndTest.bin.fuse_scores --fit-trials "$data/$val_set/trials" \
-    --fit-scores "$fit_csv" --p-target "$p_target" --save "$tmp/fusion.npz" \
-    "$trials" "${inputs[@]}" "$tmp/scores/fused_$tag"
+  [ -f "$tmp/scores/fused_$tag" ] || python -m TrainAndTest.bin.fuse_scores \
+    --fusion "$tmp/fusion.npz" "$trials" "${inputs[@]}" "$tmp/scores/fused_$tag"
   python -m TrainAndTest.bin.compute_metrics --results "$results" --system fused \
     --calibrated --min-cllr "$trials" "$tmp/scores/fused_$tag" > "$tmp/scores/fused_$tag.metrics"
   for i in "${!exps[@]}"; do

@@ -9,6 +9,9 @@ Usage:
         [--p-target 0.5] [--save exp/fused/fusion.npz] \\
         data/test/trials exp/a/scores/plda_test exp/b/scores/cosine_asnorm_test \\
         exp/fused/scores/fused_test
+    python -m TrainAndTest.bin.fuse_scores --fusion exp/fused/fusion.npz \
+        data/test/trials_2 exp/a/scores/plda_test_2 exp/b/scores/cosine_asnorm_test_2 \
+        exp/fused/scores/fused_test_2
 
 Writes, for every trial of the list, the weighted sum of its scores in the input files
 (``enrol test score``, any order; each file must score every trial). Fuse scores that share a
@@ -21,6 +24,8 @@ logistic regression of the target label on the systems' scores, the cross-entrop
 weighted at ``--p-target`` (linear fusion as in FoCal; the same fit as
 ``TrainAndTest.bin.calibrate``, one weight per system), so the output is a calibrated
 log-likelihood ratio. Fit on held-out training speakers, never on the evaluation list.
+``--fusion`` applies the weights and bias that ``--save`` wrote to further lists, without
+fitting again.
 
 The list and every input are read a block of ``--block-size`` trials at a time, side by
 side (an input in another order than the list is looked up in a sorted table of its
@@ -50,6 +55,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--p-target", type=float, default=0.5,
                    help="prior of the learned fusion's cross-entropy")
     p.add_argument("--save", default="", help="write the learned weights and bias (.npz)")
+    p.add_argument("--fusion", default="", help="apply the weights and bias of a --save file")
     p.add_argument("trials")
     p.add_argument("scores", nargs="+", help="two or more input score files, then the output")
     args = p.parse_args(argv)
@@ -63,6 +69,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.error("give --weights or learn them with --fit-trials/--fit-scores, not both")
     if fit_scores and len(fit_scores) != len(inputs):
         p.error(f"--fit-scores has {len(fit_scores)} files for {len(inputs)} score files")
+    if args.fusion and (fit_scores or args.weights):
+        p.error("--fusion gives the weights: not with --weights or --fit-trials/--fit-scores")
 
     import numpy as np
 
@@ -80,6 +88,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     bias = 0.0
     report = MatchReport()
     try:
+        if args.fusion:
+            weights, bias = _load_fusion(args.fusion, len(inputs))
         if fit_scores:
             weights, bias = _fit(args.fit_trials, fit_scores, args.p_target, args.block_size)
             if args.save:
@@ -104,10 +114,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (TrialsError, OSError, ValueError) as e:
         print(f"fuse_scores: ERROR: {e}", file=sys.stderr)
         return 1
-    learned = f", bias {bias:.6g} (learned on {args.fit_trials})" if fit_scores else ""
+    learned = (f", bias {bias:.6g} (learned on {args.fit_trials})" if fit_scores
+               else f", bias {bias:.6g} (from {args.fusion})" if args.fusion else "")
     print(f"fuse_scores: {report.n_trials} trials, weights "
           f"{[round(w, 6) for w in weights]}{learned} -> {output}", file=sys.stderr)
     return 0
+
+
+def _load_fusion(path: str, n_inputs: int):
+    """Weights and bias of a ``--save`` file, checked against the number of inputs."""
+    import numpy as np
+
+    try:
+        with np.load(path) as z:
+            weights, bias = [float(w) for w in z["weights"]], float(z["bias"])
+    except (KeyError, ValueError, EOFError) as e:
+        raise ValueError(f"{path}: not a fusion file written by --save ({e})") from None
+    if len(weights) != n_inputs:
+        raise ValueError(f"{path}: {len(weights)} weights for {n_inputs} score files")
+    return weights, bias
 
 
 def _fit(trials: str, scores: List[str], p_target: float, block_size: int):

@@ -276,6 +276,28 @@ def test_fuse_learned_weights_on_dev_beat_each_system_on_eval(tmp_path, capsys):
     # A calibrated LLR at p_target 0.5: the target/non-target log odds are near zero at
     # the point where both are equally likely, i.e. mean LLR of targets > 0 > non-targets.
     assert fused[y == 1].mean() > 0 > fused[y == 0].mean()
+    # --fusion applies the saved weights and bias to another list without fitting again
+    assert fuse_scores.main(["--fusion", str(tmp_path / "fusion.npz"), str(ev / "trials"),
+                             str(ev / "a"), str(ev / "b"), str(ev / "applied")]) == 0
+    assert read_scores(ev / "applied")[2].tolist() == fused.tolist()
+
+
+def test_fuse_saved_fusion_bad_input(tmp_path, capsys):
+    _labelled_pair(tmp_path, 50, 0)
+    t, a, b = str(tmp_path / "trials"), str(tmp_path / "a"), str(tmp_path / "b")
+    np.savez(tmp_path / "three.npz", weights=np.ones(3), bias=np.asarray(0.0))
+    np.savez(tmp_path / "other.npz", w=np.ones(2))
+    assert fuse_scores.main(["--fusion", str(tmp_path / "three.npz"), t, a, b,
+                             str(tmp_path / "out")]) == 1
+    assert "three.npz: 3 weights for 2 score files" in capsys.readouterr().err
+    assert fuse_scores.main(["--fusion", str(tmp_path / "other.npz"), t, a, b,
+                             str(tmp_path / "out")]) == 1
+    assert "other.npz: not a fusion file written by --save" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        fuse_scores.main(["--fusion", str(tmp_path / "three.npz"), "--weights", "1,1", t, a, b,
+                          str(tmp_path / "out")])
+    assert e.value.code == 2
+    assert not (tmp_path / "out").exists()
 
 
 def test_fuse_learned_weights_bad_options(tmp_path, capsys):
