@@ -99,7 +99,6 @@ def atomic_write(path: PathLike, mode: str = "w") -> Iterator:
         raise
 
 
-
 def atomic_savez(path: PathLike, arrays: Mapping[str, object], npz_suffix: bool = False) -> Path:
     """``np.savez`` of ``arrays`` under a temporary name, renamed onto ``path`` on success;
     returns the path written.
