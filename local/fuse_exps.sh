@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Score fusion of several trained models, every choice on the validation split (issue 18).
 # Each exp dir contributes the back-end that run.sh's stage 6 chose for it on the validation
-# split (selection.yaml: the system and, for plda_adapt, the domain weight). The fusion
+# split (selection.yaml: the system and, for plda_adapt, the domain weight), or with
+# --systems all every back-end stage 6 compared (plda_adapt at its chosen weight). The fusion
 # weights and bias are learned on the validation list by prior-weighted logistic regression
 # (python -m TrainAndTest.bin.fuse_scores --fit-trials), so the fused score is a calibrated
 # log-likelihood ratio; then every trial list of the test sets is fused with them and
@@ -11,6 +12,7 @@ set -euo pipefail
 data=data          # where the data dirs are
 p_target=0.5       # prior of the fusion's cross-entropy
 names=""           # a name per exp dir for the report (default: the exp dirs' base names)
+systems=selected   # selected: each exp's chosen back-end; all: every back-end it compared
 help_message="Usage: $0 [options] <val-set> <test-sets> <out-dir> <exp-dir> <exp-dir> [<exp-dir> ...]
  e.g.: $0 minivox_dev_val \"minivox_test minivox_test_tel\" exp_val/fused \\
          exp_val/minivox_ecapa exp_val/minivox_ecapa_seed2
@@ -23,7 +25,10 @@ Options:
   --data <dir>       where the data dirs are (default data)
   --p-target <p>     prior of the fusion's cross-entropy (default 0.5)
   --names \"a b ...\"  a name per exp dir in the report (default: their base names, which
-                     must then differ)"
+                     must then differ)
+  --systems <which>  selected (default): each exp dir's chosen back-end; all: every back-end
+                     its stage 6 compared on the validation split (selection.yaml candidates),
+                     one fusion input each"
 
 . "$(dirname "${BASH_SOURCE[0]}")/../utils/log.sh"
 echo "$0 $*"
@@ -35,6 +40,7 @@ shift 3
 exps=("$@")
 
 die() { echo "$0: $*" >&2; exit 1; }
+case $systems in selected|all) ;; *) die "--systems: expected selected or all, got '$systems'";; esac
 [ -f "$data/$val_set/trials" ] || die "no validation list $data/$val_set/trials"
 for t in $test_sets; do [ -f "$data/$t/trials" ] || die "no test list $data/$t/trials"; done
 
@@ -54,15 +60,26 @@ fi
 [ ${#labels[@]} -eq ${#exps[@]} ] || die "--names: ${#labels[@]} names for ${#exps[@]} exp dirs"
 [ "$(printf '%s\n' "${labels[@]}" | sort -u | wc -l)" -eq ${#exps[@]} ] \
   || die "two exp dirs have the same name (${labels[*]}); give --names"
-systems=() weights=() described=()
-for e in "${exps[@]}"; do
+# the fusion inputs: one (exp dir, system, domain weight, name) per input
+in_exp=() in_sys=() in_w=() in_label=() described=()
+for j in "${!exps[@]}"; do
+  e=${exps[$j]}
   [ -f "$e/selection.yaml" ] || die "$e/selection.yaml: no validation choice (run run.sh stage 6 first)"
-  s=$(python -m TrainAndTest.bin.select_backend --get system "$e/selection.yaml")
-  w=""
-  if [ "$s" = plda_adapt ]; then
-    w=$(python -m TrainAndTest.bin.select_backend --get domain_weight "$e/selection.yaml" 2>/dev/null) || w=""
+  if [ "$systems" = all ]; then
+    listed=$(python -m TrainAndTest.bin.select_backend --get candidates "$e/selection.yaml") \
+      || die "$e/selection.yaml: no candidates for --systems all"
+    read -ra chosen <<< "$listed"
+  else
+    chosen=("$(python -m TrainAndTest.bin.select_backend --get system "$e/selection.yaml")")
   fi
-  systems+=("$s") weights+=("$w") described+=("${labels[${#described[@]}]}:$s${w:+ (domain weight $w)}")
+  for s in "${chosen[@]}"; do
+    w=""
+    if [ "$s" = plda_adapt ]; then
+      w=$(python -m TrainAndTest.bin.select_backend --get domain_weight "$e/selection.yaml" 2>/dev/null) || w=""
+    fi
+    in_exp+=("$e") in_sys+=("$s") in_w+=("$w") in_label+=("${labels[$j]}:$s")
+    described+=("${labels[$j]}:$s${w:+ (domain weight $w)}")
+  done
 done
 
 tmp=$out/.tmp.$$
@@ -71,8 +88,8 @@ mkdir -p "$tmp/scores"
 trap 'rm -rf "$tmp"' EXIT
 
 fit=()
-for i in "${!exps[@]}"; do
-  fit+=("$(scores_of "${exps[$i]}" "${systems[$i]}" "${weights[$i]}" "trials_$val_set")")
+for i in "${!in_exp[@]}"; do
+  fit+=("$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "trials_$val_set")")
 done
 fit_csv=$(IFS=,; echo "${fit[*]}")
 printf '%s\n' "${described[@]}" > "$tmp/systems.txt"
@@ -88,16 +105,16 @@ python -m TrainAndTest.bin.fuse_scores --fit-trials "$data/$val_set/trials" \
 fuse_list() {
   local trials=$1 set=$2 results=$3 tag inputs=() i
   tag=$(basename "$trials")_$set
-  for i in "${!exps[@]}"; do
-    inputs+=("$(scores_of "${exps[$i]}" "${systems[$i]}" "${weights[$i]}" "$tag")")
+  for i in "${!in_exp[@]}"; do
+    inputs+=("$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "$tag")")
   done
   [ -f "$tmp/scores/fused_$tag" ] || python -m TrainAndTest.bin.fuse_scores \
     --fusion "$tmp/fusion.npz" "$trials" "${inputs[@]}" "$tmp/scores/fused_$tag"
   python -m TrainAndTest.bin.compute_metrics --results "$results" --system fused \
     --calibrated --min-cllr "$trials" "$tmp/scores/fused_$tag" > "$tmp/scores/fused_$tag.metrics"
-  for i in "${!exps[@]}"; do
+  for i in "${!in_exp[@]}"; do
     python -m TrainAndTest.bin.compute_metrics --results "$results" \
-      --system "${labels[$i]}:${systems[$i]}" --calibrated --min-cllr "$trials" \
+      --system "${in_label[$i]}" --calibrated --min-cllr "$trials" \
       "${inputs[$i]}" > /dev/null
   done
 }
@@ -125,5 +142,5 @@ done
 mkdir -p "$out/scores"
 for f in "$tmp"/scores/*; do mv -f "$f" "$out/scores/"; done
 for f in fusion.npz systems.txt VALIDATION.md RESULTS.md; do mv -f "$tmp/$f" "$out/$f"; done
-log "fused ${#exps[@]} systems ($joined) -> $out/RESULTS.md"
+log "fused ${#in_exp[@]} systems ($joined) -> $out/RESULTS.md"
 cat "$out/RESULTS.md"

@@ -9,8 +9,8 @@ Usage:
 Reads the validation results table (see :mod:`TrainAndTest.metrics.selection` for the rule)
 and writes the choices to ``<out.yaml>`` (temporary name, then rename): the chosen system,
 each grid setting's chosen value, and the validation EER of every candidate, so that
-RESULTS.md can name them. ``--get`` prints one value of such a file (for shell scripts),
-``--describe`` one line naming every choice and its validation figures.
+RESULTS.md can name them. ``--get`` prints one value of such a file (for shell scripts; a
+mapping, such as ``candidates``, prints its keys space-separated), ``--describe`` one line naming every choice and its validation figures.
 """
 
 from __future__ import annotations
@@ -43,7 +43,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         try:
             with open(args.paths[0], encoding="utf-8") as f:
                 chosen = yaml.safe_load(f)
-            print(describe(chosen) if args.describe else chosen[args.get])
+            if args.describe:
+                print(describe(chosen))
+            else:
+                value = chosen[args.get]
+                print(" ".join(map(str, value)) if isinstance(value, dict) else value)
         except (OSError, KeyError, TypeError) as e:
             what = "a selection" if args.describe else f"a value '{args.get}'"
             print(f"{prog}: ERROR: {args.paths[0]}: not {what} ({e})", file=sys.stderr)

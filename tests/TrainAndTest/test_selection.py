@@ -49,6 +49,8 @@ def test_grid_resolves_to_best_value_with_tie_breaks(tmp_path, capsys):
     capsys.readouterr()
     assert select_backend.main(["--get", "domain_weight", str(out)]) == 0
     assert capsys.readouterr().out.strip() == "3"
+    assert select_backend.main(["--get", "candidates", str(out)]) == 0  # a mapping: its keys
+    assert capsys.readouterr().out.split() == ["cosine", "plda_adapt"]
     assert select_backend.main(["--describe", str(out)]) == 0
     line = capsys.readouterr().out
     assert "system plda_adapt" in line and "domain_weight 3" in line and "cosine 9.00" in line

@@ -103,3 +103,34 @@ def test_missing_selection_or_scores_names_the_file_and_writes_nothing(tmp_path,
     assert proc.returncode != 0 and "same name (B B); give --names" in proc.stderr
     proc = _run(repo, recipe_env, "--data", data, "--names", "one", "val", "test", out, exps[1], twin)
     assert proc.returncode != 0 and "--names: 1 names for 2 exp dirs" in proc.stderr
+
+
+def test_all_systems_fuses_every_compared_backend(tmp_path, repo, recipe_env):
+    """--systems all: every candidate of selection.yaml is an input (plda_adapt at its chosen
+    weight); a third independent view of the labels beats the two selected systems' fusion."""
+    data, exps, lists = _setup(tmp_path)
+    rng = np.random.default_rng(1)
+    a = exps[0]
+    (a / "selection.yaml").write_text("domain_weight: 5\nsystem: plda_adapt\neer: 1.0\n"
+                                      "candidates:\n  cosine: 2.0\n  plda_adapt: 1.0\n")
+    for (d, lst), (pairs, y) in lists.items():
+        _scores(a / "scores" / f"cosine_{lst}_{d}", pairs, y + rng.normal(0, 0.7, len(y)))
+    sel, every = tmp_path / "exp" / "sel", tmp_path / "exp" / "all"
+    proc = _run(repo, recipe_env, "--data", data, "--systems", "all", "val", "test", every, *exps)
+    assert proc.returncode != 0 and "B/selection.yaml: no candidates for --systems all" in proc.stderr
+    with open(exps[1] / "selection.yaml", "a") as f:
+        f.write("candidates:\n  cosine_asnorm: 1.0\n")
+    sel, every = tmp_path / "exp" / "sel", tmp_path / "exp" / "all"
+    assert _run(repo, recipe_env, "--data", data, "val", "test", sel, *exps).returncode == 0
+    proc = _run(repo, recipe_env, "--data", data, "--systems", "all", "val", "test", every, *exps)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (every / "systems.txt").read_text().split("\n")[:3] == [
+        "A:cosine", "A:plda_adapt (domain weight 5)", "B:cosine_asnorm"]
+    assert len(np.load(every / "fusion.npz")["weights"]) == 3
+    for lst in ("trials", "trials_x", "trials_y"):
+        y = lists[("test", lst)][1]
+        eers = [compute_eer(_read(o / "scores" / f"fused_{lst}_test"), y)[0] for o in (sel, every)]
+        assert eers[1] < 0.9 * eers[0], eers
+    assert "| A:cosine | test/trials |" in (every / "RESULTS.md").read_text()
+    proc = _run(repo, recipe_env, "--data", data, "--systems", "best", "val", "test", every, *exps)
+    assert proc.returncode != 0 and "--systems: expected selected or all, got 'best'" in proc.stderr
