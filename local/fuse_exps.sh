@@ -20,7 +20,9 @@ The exp dirs come from run.sh runs on the same data dirs (the same validation sp
 test sets), each scored through stage 6 (selection.yaml and scores/). Writes in <out-dir>:
 scores/fused_<list>_<set> (every trials* list of each set), fusion.npz (the weights and
 bias), systems.txt (which system of which exp, in weight order), VALIDATION.md (the
-validation lists, in-sample) and RESULTS.md (the test lists, with each input's own rows).
+validation lists: 'fused' in-sample, 'fused_cv' out of fold over 5 folds of its speakers,
+which is the row to compare fusions of different sizes by) and RESULTS.md (the test lists,
+with each input's own rows).
 Options:
   --data <dir>       where the data dirs are (default data)
   --p-target <p>     prior of the fusion's cross-entropy (default 0.5)
@@ -42,6 +44,7 @@ exps=("$@")
 die() { echo "$0: $*" >&2; exit 1; }
 case $systems in selected|all) ;; *) die "--systems: expected selected or all, got '$systems'";; esac
 [ -f "$data/$val_set/trials" ] || die "no validation list $data/$val_set/trials"
+[ -f "$data/$val_set/utt2spk" ] || die "no $data/$val_set/utt2spk (the folds of the out-of-fold fusion)"
 for t in $test_sets; do [ -f "$data/$t/trials" ] || die "no test list $data/$t/trials"; done
 
 # scores_of <exp> <system> <weight> <list tag>: the score file of that system; plda_adapt
@@ -97,8 +100,10 @@ joined=$(printf '%s, ' "${described[@]}")
 joined=${joined%, }
 
 # the weights and bias, learned once on the validation list (its fused scores are a by-product)
+# and, for comparing fusions, the validation list fused out of fold (5 folds of its speakers)
 python -m TrainAndTest.bin.fuse_scores --fit-trials "$data/$val_set/trials" \
   --fit-scores "$fit_csv" --p-target "$p_target" --save "$tmp/fusion.npz" \
+  --cv-groups "$data/$val_set/utt2spk" --cv-out "$tmp/fused_cv" \
   "$data/$val_set/trials" "${fit[@]}" "$tmp/scores/fused_trials_$val_set"
 
 # fuse_list <trials> <set> <results>: fuse one list with those weights and report it
@@ -112,6 +117,12 @@ fuse_list() {
     --fusion "$tmp/fusion.npz" "$trials" "${inputs[@]}" "$tmp/scores/fused_$tag"
   python -m TrainAndTest.bin.compute_metrics --results "$results" --system fused \
     --calibrated --min-cllr "$trials" "$tmp/scores/fused_$tag" > "$tmp/scores/fused_$tag.metrics"
+  if [ "$set" = "$val_set" ]; then  # this list's trials of the out-of-fold scores
+    awk 'NR == FNR { keep[$1 " " $2] = 1; next } ($1 " " $2) in keep' "$trials" "$tmp/fused_cv" \
+      > "$tmp/scores/fused_cv_$tag"
+    python -m TrainAndTest.bin.compute_metrics --results "$results" --system fused_cv \
+      --calibrated --min-cllr "$trials" "$tmp/scores/fused_cv_$tag" > /dev/null
+  fi
   for i in "${!in_exp[@]}"; do
     python -m TrainAndTest.bin.compute_metrics --results "$results" \
       --system "${in_label[$i]}" --calibrated --min-cllr "$trials" \
@@ -133,6 +144,12 @@ for r in VALIDATION.md RESULTS.md; do
     echo
     echo "Weights and bias learned on $val_set/trials (p_target $p_target), in the order of"
     echo "systems.txt: $(python -c "import numpy as np, sys; z = np.load(sys.argv[1]); print(', '.join(f'{w:.4g}' for w in z['weights']), 'bias', f\"{float(z['bias']):.4g}\")" "$tmp/fusion.npz")."
+    if [ "$r" = VALIDATION.md ]; then
+      echo
+      echo "The 'fused' rows are in-sample (fitted on these trials); 'fused_cv' fuses each of 5"
+      echo "folds of the validation speakers with weights learned without them: compare fusions"
+      echo "of different sizes by 'fused_cv'."
+    fi
     echo
     cat "$tmp/$r"; } > "$tmp/$r.new"
   mv "$tmp/$r.new" "$tmp/$r"

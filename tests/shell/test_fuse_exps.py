@@ -33,6 +33,8 @@ def _setup(tmp_path):
         (data / d).mkdir(parents=True)
         for name in names:
             lists[(d, name)] = _trials(data / d / name, 600 if d == "test" else 1000, rng)
+    (data / "val" / "utt2spk").write_text(  # ten speakers, both sides of a trial the same
+        "".join(f"{s}{i} p{i % 10}\n" for i in range(1000) for s in "et"))
     exps = []
     for name, system, scale, extra in (("A", "plda_adapt", 1.0, "domain_weight: 5\n"),
                                        ("B", "cosine_asnorm", 3.0, "")):
@@ -78,7 +80,13 @@ def test_fusion_beats_each_system_and_reports(tmp_path, repo, recipe_env):
                 "| B2:cosine_asnorm | test/trials_y |",
                 "| fused | test/mean(trials_*) |"):
         assert row in results, row
-    assert "| fused | val/trials |" in (out / "VALIDATION.md").read_text()
+    validation = (out / "VALIDATION.md").read_text()
+    assert "| fused | val/trials |" in validation and "| fused_cv | val/trials_x |" in validation
+    # out of fold: a bit worse than in-sample, far better than one system
+    cv, y = _read(out / "scores" / "fused_cv_trials_val"), lists[("val", "trials")][1]
+    eer_cv, eer_in = compute_eer(cv, y)[0], compute_eer(_read(out / "scores" / "fused_trials_val"), y)[0]
+    assert eer_in - 0.01 <= eer_cv < 0.9 * compute_eer(
+        _read(exps[1] / "scores" / "cosine_asnorm_trials_val"), y)[0]
     assert not list(out.glob(".tmp.*"))
 
 
