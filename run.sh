@@ -43,6 +43,7 @@ plda_lda_dim=0           # LDA dimension before PLDA (0: none)
 domain_weights="1 2 3 5" # plda_adapt: candidate counts of the trial list's domain in PLDA training (chosen on the validation split)
 val_fraction=0.1         # share of the training speakers (per domain) held out as the validation split
 val_seed=0               # seed of their choice and of their trials
+val_tel=false            # also a telephone copy of the validation split; choices weigh both
 nj=4                     # parallel jobs
 gpus=0                   # GPUs for training (0: CPU)
 use_gpu_extract=false    # extract embeddings on GPUs
@@ -74,6 +75,9 @@ Options (defaults at the top of $0):
                              out of training and of the back-end statistics (PLDA, AS-norm
                              cohort, domain means); the back-end system, the domain weight and
                              the score calibration are chosen on its trials, never on test lists
+  --val-tel <bool>           also a telephone copy of the validation split (8 kHz, mu-law; same
+                             trials): the back-end and domain weight minimise the mean of the
+                             clean and the telephone split's criterion (default false)
   --domain-weights \"<w>...\"  plda_adapt's candidate domain weights (default \"1 2 3 5\")
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
@@ -188,6 +192,7 @@ done
 [ "$min_frames" -le "$max_frames" ] || die "--min-frames $min_frames is more than --max-frames $max_frames"
 [ "$num_repeats" -ge 1 ] || die "--num-repeats must be at least 1"
 case "$lm_finetune" in true|false) ;; *) die "--lm-finetune must be true or false, got '$lm_finetune'" ;; esac
+case "$val_tel" in true|false) ;; *) die "--val-tel must be true or false, got '$val_tel'" ;; esac
 [ "$lm_frames" -ge 1 ] || die "--lm-frames must be at least 1"
 [[ "$lm_margin" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-margin must be a number, got '$lm_margin'"
 [[ "$lm_lr" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--lm-lr must be a number, got '$lm_lr'"
@@ -335,6 +340,9 @@ fi
 # which use pool_set, the other speakers. Every choice of stages 6-7 is made on val_set.
 val_set=${train_set}_val
 pool_set=${train_set}_train
+# the sets whose lists the choices are made on: the split [+ its telephone copy]
+val_sets=$val_set
+$val_tel && val_sets="$val_set ${val_set}_tel"
 # The training set of the egs (or of the on-the-fly loader): pool [+ speed copies] [+ augmented]
 egs_train_set=$pool_set
 $speed_perturb && egs_train_set=${pool_set}_sp_combined
@@ -343,6 +351,11 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: validation split $data/$val_set; augmentation ($augment${augment:+ $([ "$augment" = offline ] && echo "$augment_kinds")}, speed perturbation $speed_perturb): $data/$pool_set -> $data/$egs_train_set"
   steps/make_calibration_split.sh --fraction "$val_fraction" --seed "$val_seed" \
     "$data/$train_set" "$data/$val_set" "$data/$pool_set"
+  if $val_tel; then  # the split through a telephone (8 kHz, mu-law), same ids and trials
+    python -m Process_Data.bin.channel_data_dir --channel telephone-mulaw "$data/$val_set" \
+      "$data/${val_set}_tel"
+    make_features "${val_set}_tel"
+  fi
   parts=("$data/$pool_set")
   if $speed_perturb; then
     for factor in 0.9 1.1; do
@@ -433,6 +446,9 @@ if $lm_finetune; then exp_dirs+=("${expdir}_lm"); fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp"
+  if $val_tel && [ ! -f "$data/${val_set}_tel/feats.scp" ]; then
+    die "--val-tel true: no $data/${val_set}_tel/feats.scp; run stage 2 with --val-tel true"
+  fi
   for expdir in "${exp_dirs[@]}"; do
     # the front end (features, VAD, CMN) travels inside final.pt
     read -ra sets <<< "$train_set $eval_sets"
@@ -444,6 +460,10 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
     for part in "$val_set" "$pool_set"; do  # taken from the training set's embeddings
       steps/subset_embeddings.sh "$data/$part" "$expdir/xvectors_$train_set" "$expdir/xvectors_$part"
     done
+    if $val_tel; then
+      steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
+        "$expdir" "$data/${val_set}_tel" "$expdir/xvectors_${val_set}_tel"
+    fi
   done
   expdir=${exp_dirs[0]}
   stage_done 5
@@ -474,10 +494,12 @@ same_list_as() {  # the trials_* file of $1's dir with the same content, if any
   done
   return 0
 }
-val_lists() {  # the validation split's lists: trials [+ trials_<domain> with two or more domains]
-  local t
-  for t in "$data/$val_set"/trials "$data/$val_set"/trials_*; do
-    if [ -f "$t" ]; then echo "$t $val_set $val_set"; fi
+val_lists() {  # the validation split's lists: trials [+ trials_<domain> with two or more
+  local t v   # domains], [and the same of its telephone copy]
+  for v in $val_sets; do
+    for t in "$data/$v"/trials "$data/$v"/trials_*; do
+      if [ -f "$t" ]; then echo "$t $v $v"; fi
+    done
   done
   return 0
 }
@@ -486,7 +508,7 @@ val_lists() {  # the validation split's lists: trials [+ trials_<domain> with tw
 # cosine_dc (embeddings centred on their domain's training mean) and plda_adapt (PLDA whose
 # training counts the trial list's domain <domain weight> times; plain PLDA for mixed lists).
 domain_sets=""
-for set in $train_set $val_set $eval_sets; do
+for set in $train_set $val_sets $eval_sets; do
   [ -f "$data/$set/utt2domain" ] || { domain_sets=""; break; }
   domain_sets="$domain_sets $set"
 done
@@ -544,7 +566,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       steps/center_embeddings.sh --cmd "$train_cmd" "$data/$pool_set" "$expdir/xvectors_$pool_set" \
         "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_dc"
     done
-    for set in $val_set $eval_sets; do
+    for set in $val_sets $eval_sets; do
       steps/center_embeddings.sh --cmd "$train_cmd" --one-domain true "$data/$pool_set" \
         "$expdir/xvectors_$pool_set" "$data/$set" "$expdir/xvectors_$set" "$expdir/xvectors_${set}_sm"
     done
@@ -594,7 +616,7 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
     notes=()
     for s in ${skipped[@]+"${skipped[@]}"}; do notes+=(--note "skipped: $s"); done
     n_val=$(wc -l < "$data/$val_set/spk2utt")
-    notes+=(--note "validation split: $val_set, $n_val training speakers held out of training and of PLDA, cohort and domain means, $(wc -l < "$data/$val_set/trials") trials; its results are in VALIDATION.md")
+    notes+=(--note "validation split: $val_set, $n_val training speakers held out of training and of PLDA, cohort and domain means, $(wc -l < "$data/$val_set/trials") trials$($val_tel && echo ", and its telephone copy ${val_set}_tel (8 kHz, mu-law; same trials): the choices minimise the mean of both sets' criteria"); its results are in VALIDATION.md")
     notes+=(--note "chosen on the validation split: $(python -m TrainAndTest.bin.select_backend --describe "$expdir/$selection"); the rows 'selected:<system>' repeat that system's rows")
     notes+=(--note "calibration: cosine_cal is cosine calibrated on $val_set/trials; actDCF and Cllr treat every system's scores as LLRs; thresholds in thresholds.md")
     # shellcheck disable=SC2046

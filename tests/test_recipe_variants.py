@@ -82,7 +82,8 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
     text = _ok(run_recipe(out, *TINY_DEMO, *FAST, "--augment", "online", "--musan-root",
                           str(musan), "--rirs-root", str(rirs), "--min-frames", "60",
                           "--max-frames", "120", "--num-repeats", "1", "--feat-type", "mfcc",
-                          "--cmn-window", "0", "--extra-test-sets", "demo_test_tel"))
+                          "--cmn-window", "0", "--extra-test-sets", "demo_test_tel",
+                          "--val-tel", "true"))
     model = out / "exp" / "demo"
     chain = (model / "augment.yaml").read_text()
     assert "${" not in chain and f"{out / 'data'}/musan_noise" in chain
@@ -108,6 +109,20 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
     phone = dict(kaldiio.load_scp(str(tel / "feats.scp")))
     utt = sorted(clean)[0]
     assert clean[utt].shape == phone[utt].shape and not np.allclose(clean[utt], phone[utt])
+    # --val-tel: the validation split through the same telephone, scored with every system;
+    # each system is judged by the mean of the two sets' criteria
+    val_tel = out / "data" / "demo_dev_val_tel"
+    assert (val_tel / "trials").read_text() == (out / "data" / "demo_dev_val" / "trials").read_text()
+    assert "--channel telephone-mulaw" in (val_tel / "wav.scp").read_text()
+    validation = (model / "VALIDATION.md").read_text()
+    eers = {(s, t): float(e) for s, t, e in _rows(validation)}
+    chosen = yaml.safe_load((model / "selection.yaml").read_text())
+    assert chosen["criterion"].startswith("mean(demo_dev_val/") and "demo_dev_val_tel/" in chosen["criterion"]
+    crit = chosen["criterion"][len("mean("):-1].split(", ")
+    for system in ("cosine", "plda", "cosine_asnorm"):
+        assert chosen["candidates"][system] == pytest.approx(
+            sum(eers[(system, c)] for c in crit) / 2, abs=1e-3), system
+    assert "and its telephone copy demo_dev_val_tel" in results
     assert "Done in" in text
 
 

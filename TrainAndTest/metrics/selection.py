@@ -4,7 +4,9 @@ The recipe scores the validation split (training speakers held out of training a
 back-end statistics) with every system, and the grid systems once per candidate value
 (``plda_adapt_w1``, ``plda_adapt_w3``, ... for the domain weight). This module reads that
 VALIDATION.md table and chooses, by the criterion row of each system (the mean over the
-per-domain lists ``trials_*`` when there are two or more, else the full ``trials`` list):
+per-domain lists ``trials_*`` when there are two or more, else the full ``trials`` list;
+with several validation sets, e.g. the split and its telephone copy, the mean of each
+set's criterion):
 
 * for a grid ``<base>_w<value>``: the value with the lowest EER (ties: lower minDCF(0.01),
   then the smaller value), reported as ``<base>`` from then on;
@@ -30,22 +32,42 @@ _GRID = re.compile(r"^(?P<base>.+)_w(?P<value>\d+)$")
 
 
 def criterion_rows(rows: Sequence[Mapping[str, str]]) -> Dict[str, Mapping[str, str]]:
-    """System -> the row it is judged by: ``.../mean(trials_*)`` if present, else ``.../trials``.
+    """System -> the row it is judged by: ``<set>/mean(trials_*)`` if present, else
+    ``<set>/trials``; with rows of several sets, a row ``mean(<set>/..., <set>/...)`` holding
+    the mean EER and minDCF(0.01) of each set's row.
 
     Raises:
-        ValueError: a system with neither row (names the system).
+        ValueError: a system with neither row in a set (names the system and set), or a
+        system without rows in every set of the table.
     """
-    by_system: Dict[str, Dict[str, Mapping[str, str]]] = {}
+    by_system: Dict[str, Dict[str, Dict[str, Mapping[str, str]]]] = {}
+    sets: List[str] = []
     for r in rows:
-        name = r.get("trials", "").rpartition("/")[2]
-        by_system.setdefault(r["system"], {})[name] = r
-    out = {}
-    for system, lists in by_system.items():
-        row = lists.get("mean(trials_*)") or lists.get("trials")
-        if row is None:
-            raise ValueError(f"validation results have no 'trials' or 'mean(trials_*)' row "
-                             f"for system {system} (rows: {', '.join(sorted(lists))})")
-        out[system] = row
+        vset, _, name = r.get("trials", "").rpartition("/")
+        if vset not in sets:
+            sets.append(vset)
+        by_system.setdefault(r["system"], {}).setdefault(vset, {})[name] = r
+    out: Dict[str, Mapping[str, str]] = {}
+    for system, per_set in by_system.items():
+        if len(per_set) != len(sets):
+            raise ValueError(f"validation results have rows of {', '.join(sets)} but system "
+                             f"{system} only of {', '.join(per_set)}")
+        chosen = []
+        for vset in sets:
+            lists = per_set[vset]
+            row = lists.get("mean(trials_*)") or lists.get("trials")
+            if row is None:
+                raise ValueError(f"validation results have no 'trials' or 'mean(trials_*)' row "
+                                 f"for system {system} (rows: {', '.join(sorted(lists))})")
+            chosen.append(row)
+        if len(chosen) == 1:
+            out[system] = chosen[0]
+            continue
+        dcfs = [float(r.get("minDCF(0.01)") or "inf") for r in chosen]
+        out[system] = {"system": system,
+                       "trials": f"mean({', '.join(r['trials'] for r in chosen)})",
+                       "EER%": f"{sum(float(r['EER%']) for r in chosen) / len(chosen):.4f}",
+                       "minDCF(0.01)": f"{sum(dcfs) / len(dcfs):.4f}"}
     return out
 
 

@@ -67,3 +67,26 @@ def test_missing_rows_and_files_are_errors_naming_them(tmp_path, capsys):
     assert not (tmp_path / "s.yaml").exists()
     assert select_backend.main(["--get", "x", str(tmp_path / "nope.yaml")]) == 1
     assert "nope.yaml" in capsys.readouterr().err
+
+
+def test_two_validation_sets_are_judged_by_the_mean_of_their_criteria(tmp_path):
+    """The split and its telephone copy: each set's criterion (its per-domain mean), then
+    their mean; a system missing from one set is an error naming both sets."""
+    p = tmp_path / "V.md"
+    table = {  # (set, list): (plda EER, cosine_dc EER)
+        ("v", "trials_a"): (5.0, 6.0), ("v", "trials_b"): (7.0, 8.0),  # clean: plda 6, dc 7
+        ("v_tel", "trials_a"): (12.0, 8.0), ("v_tel", "trials_b"): (10.0, 8.0),  # plda 11, dc 8
+    }
+    for (vset, name), eers in table.items():
+        for system, eer in zip(("plda", "cosine_dc"), eers):
+            update_results(p, {"system": system, "trials": f"{vset}/{name}",
+                               "EER%": f"{eer:.2f}", "minDCF(0.01)": "0.5000"})
+    add_list_means(p)
+    from TrainAndTest.metrics.results import read_rows
+
+    s = choose(read_rows(p))
+    assert s["system"] == "cosine_dc" and s["candidates"] == {"plda": 8.5, "cosine_dc": 7.5}
+    assert s["criterion"] == "mean(v/mean(trials_*), v_tel/mean(trials_*))"
+    only_clean = [r for r in read_rows(p) if not (r["system"] == "plda" and "v_tel/" in r["trials"])]
+    with pytest.raises(ValueError, match="rows of v, v_tel but system plda only of v"):
+        choose(only_clean)
