@@ -616,7 +616,11 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
     notes=()
     for s in ${skipped[@]+"${skipped[@]}"}; do notes+=(--note "skipped: $s"); done
     n_val=$(wc -l < "$data/$val_set/spk2utt")
-    notes+=(--note "validation split: $val_set, $n_val training speakers held out of training and of PLDA, cohort and domain means, $(wc -l < "$data/$val_set/trials") trials$($val_tel && echo ", and its telephone copy ${val_set}_tel (8 kHz, mu-law; same trials): the choices minimise the mean of both sets' criteria"); its results are in VALIDATION.md")
+    tel_note=""
+    if $val_tel; then
+      tel_note=", and its telephone copy ${val_set}_tel (8 kHz, mu-law; same trials): the choices minimise the mean of both sets' criteria"
+    fi
+    notes+=(--note "validation split: $val_set, $n_val training speakers held out of training and of PLDA, cohort and domain means, $(wc -l < "$data/$val_set/trials") trials$tel_note; its results are in VALIDATION.md")
     notes+=(--note "chosen on the validation split: $(python -m TrainAndTest.bin.select_backend --describe "$expdir/$selection"); the rows 'selected:<system>' repeat that system's rows")
     notes+=(--note "calibration: cosine_cal is cosine calibrated on $val_set/trials; actDCF and Cllr treat every system's scores as LLRs; thresholds in thresholds.md")
     # shellcheck disable=SC2046
