@@ -449,9 +449,10 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   if $val_tel && [ ! -f "$data/${val_set}_tel/feats.scp" ]; then
     die "--val-tel true: no $data/${val_set}_tel/feats.scp; run stage 2 with --val-tel true"
   fi
+  read -ra sets <<< "$train_set $eval_sets"
+  if $val_tel; then sets+=("${val_set}_tel"); fi  # its own audio: not a subset of the training set's
   for expdir in "${exp_dirs[@]}"; do
     # the front end (features, VAD, CMN) travels inside final.pt
-    read -ra sets <<< "$train_set $eval_sets"
     for i in "${!sets[@]}"; do
       log "embeddings of ${sets[$i]} ($((i + 1))/${#sets[@]})"
       steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
@@ -460,10 +461,6 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
     for part in "$val_set" "$pool_set"; do  # taken from the training set's embeddings
       steps/subset_embeddings.sh "$data/$part" "$expdir/xvectors_$train_set" "$expdir/xvectors_$part"
     done
-    if $val_tel; then
-      steps/extract_embeddings.sh --nj "$nj" --cmd "$decode_cmd" --use-gpu "$use_gpu_extract" \
-        "$expdir" "$data/${val_set}_tel" "$expdir/xvectors_${val_set}_tel"
-    fi
   done
   expdir=${exp_dirs[0]}
   stage_done 5

@@ -10,7 +10,8 @@ Reads the validation results table (see :mod:`TrainAndTest.metrics.selection` fo
 and writes the choices to ``<out.yaml>`` (temporary name, then rename): the chosen system,
 each grid setting's chosen value, and the validation EER of every candidate, so that
 RESULTS.md can name them. ``--get`` prints one value of such a file (for shell scripts; a
-mapping, such as ``candidates``, prints its keys space-separated), ``--describe`` one line naming every choice and its validation figures.
+mapping, such as ``candidates``, prints its keys space-separated), ``--describe`` one line
+naming every choice and its validation figures.
 """
 
 from __future__ import annotations
