@@ -44,6 +44,7 @@ domain_weights="1 2 3 5" # plda_adapt: candidate counts of the trial list's doma
 val_fraction=0.1         # share of the training speakers (per domain) held out as the validation split
 val_seed=0               # seed of their choice and of their trials
 val_tel=false            # also a telephone copy of the validation split; choices weigh both
+backend_tel=false        # PLDA trained on the back-end set and its telephone copy (multi-condition)
 nj=4                     # parallel jobs
 gpus=0                   # GPUs for training (0: CPU)
 use_gpu_extract=false    # extract embeddings on GPUs
@@ -78,6 +79,8 @@ Options (defaults at the top of $0):
   --val-tel <bool>           also a telephone copy of the validation split (8 kHz, mu-law; same
                              trials): the back-end and domain weight minimise the mean of the
                              clean and the telephone split's criterion (default false)
+  --backend-tel <bool>       PLDA (plda, plda_adapt) trained on the back-end set and its telephone
+                             copy, each speaker through both channels (default false)
   --domain-weights \"<w>...\"  plda_adapt's candidate domain weights (default \"1 2 3 5\")
   --nj N  --gpus N  --data <dir>  --exp <dir>"
 
@@ -356,6 +359,11 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       "$data/${val_set}_tel"
     make_features "${val_set}_tel"
   fi
+  if $backend_tel; then  # the back-end set through a telephone, for a multi-condition PLDA
+    python -m Process_Data.bin.channel_data_dir --channel telephone-mulaw "$data/$pool_set" \
+      "$data/${pool_set}_tel"
+    make_features "${pool_set}_tel"
+  fi
   parts=("$data/$pool_set")
   if $speed_perturb; then
     for factor in 0.9 1.1; do
@@ -449,8 +457,12 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   if $val_tel && [ ! -f "$data/${val_set}_tel/feats.scp" ]; then
     die "--val-tel true: no $data/${val_set}_tel/feats.scp; run stage 2 with --val-tel true"
   fi
+  if $backend_tel && [ ! -f "$data/${pool_set}_tel/feats.scp" ]; then
+    die "--backend-tel true: no $data/${pool_set}_tel/feats.scp; run stage 2 with --backend-tel true"
+  fi
   read -ra sets <<< "$train_set $eval_sets"
   if $val_tel; then sets+=("${val_set}_tel"); fi  # its own audio: not a subset of the training set's
+  if $backend_tel; then sets+=("${pool_set}_tel"); fi
   for expdir in "${exp_dirs[@]}"; do
     # the front end (features, VAD, CMN) travels inside final.pt
     for i in "${!sets[@]}"; do
@@ -461,6 +473,11 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
     for part in "$val_set" "$pool_set"; do  # taken from the training set's embeddings
       steps/subset_embeddings.sh "$data/$part" "$expdir/xvectors_$train_set" "$expdir/xvectors_$part"
     done
+    if $backend_tel; then  # the PLDA's set: each back-end speaker through both channels
+      steps/combine_embeddings.sh --prefix tel- "$data/$pool_set" "$expdir/xvectors_$pool_set" \
+        "$data/${pool_set}_tel" "$expdir/xvectors_${pool_set}_tel" "$data/${pool_set}_mc" \
+        "$expdir/xvectors_${pool_set}_mc"
+    fi
   done
   expdir=${exp_dirs[0]}
   stage_done 5
@@ -521,6 +538,8 @@ if [ -n "$domain_sets" ] && [ "$(echo "$domain_weights" | wc -w)" -gt 1 ]; then
   val_systems="${val_systems/plda_adapt/}$(printf ' plda_adapt_w%s' "${weight_list[@]}")"
 fi
 selection=selection.yaml  # in the exp dir: what stage 6 chose on the validation split
+plda_set=$pool_set  # the PLDA's training set: the back-end set [+ its telephone copy]
+$backend_tel && plda_set=${pool_set}_mc
 
 # score_list <trials> <enrol set> <test set> <domain weights>: every system's scores of one
 # list in $expdir/scores/<system>_<list>_<test set>; plda_adapt once per weight, named
@@ -533,7 +552,7 @@ score_list() {
   steps/score_cosine.sh --cmd "$decode_cmd" --compute-metrics false "$trials" \
     "$expdir/xvectors_${enrol}_sm" "$expdir/xvectors_${test}_sm" "$expdir/scores/cosine_sm_$tag"
   steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-    "$data/$pool_set" "$expdir/xvectors_$pool_set" "$trials" "$expdir/xvectors_$enrol" \
+    "$data/$plda_set" "$expdir/xvectors_$plda_set" "$trials" "$expdir/xvectors_$enrol" \
     "$expdir/xvectors_$test" "$expdir/scores/plda_$tag"
   steps/score_norm.sh --cmd "$decode_cmd" --compute-metrics false --method asnorm \
     "$trials" "$expdir/scores/cosine_$tag" "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" \
@@ -543,14 +562,14 @@ score_list() {
     "$expdir/xvectors_${enrol}_dc" "$expdir/xvectors_${test}_dc" "$expdir/scores/cosine_dc_$tag"
   domain=$(utils/trials_domain.sh "$trials" "$data/$test/utt2domain")
   # with one domain in the back-end's data there is nothing to weigh it against
-  [ "$(cut -d' ' -f2 "$data/$pool_set/utt2domain" | sort -u | wc -l)" -gt 1 ] || domain=""
+  [ "$(cut -d' ' -f2 "$data/$plda_set/utt2domain" | sort -u | wc -l)" -gt 1 ] || domain=""
   for w in $weights; do
     name=plda_adapt
     [ "$(echo "$weights" | wc -w)" -gt 1 ] && name=plda_adapt_w$w
     adapt=()
     [ -n "$domain" ] && adapt=(--adapt-domain "$domain" --domain-weight "$w")
     steps/score_plda.sh --cmd "$train_cmd" --compute-metrics false --lda-dim "$plda_lda_dim" \
-      "${adapt[@]}" "$data/$pool_set" "$expdir/xvectors_$pool_set" "$trials" \
+      "${adapt[@]}" "$data/$plda_set" "$expdir/xvectors_$plda_set" "$trials" \
       "$expdir/xvectors_$enrol" "$expdir/xvectors_$test" "$expdir/scores/${name}_$tag"
   done
 }
@@ -558,6 +577,9 @@ score_list() {
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   log "Stage 6: scoring ($systems): the validation split's trials, then the test lists -> $expdir/scores/"
   for expdir in "${exp_dirs[@]}"; do
+    if $backend_tel && [ ! -f "$expdir/xvectors_$plda_set/xvector.scp" ]; then
+      die "--backend-tel true: no $expdir/xvectors_$plda_set/xvector.scp; run stage 5 with --backend-tel true"
+    fi
     mkdir -p "$expdir/scores"
     for set in $domain_sets; do
       steps/center_embeddings.sh --cmd "$train_cmd" "$data/$pool_set" "$expdir/xvectors_$pool_set" \
@@ -618,6 +640,9 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
       tel_note=", and its telephone copy ${val_set}_tel (8 kHz, mu-law; same trials): the choices minimise the mean of both sets' criteria"
     fi
     notes+=(--note "validation split: $val_set, $n_val training speakers held out of training and of PLDA, cohort and domain means, $(wc -l < "$data/$val_set/trials") trials$tel_note; its results are in VALIDATION.md")
+    if $backend_tel; then
+      notes+=(--note "PLDA (plda, plda_adapt) trained on $pool_set and its telephone copy ${pool_set}_tel (8 kHz, mu-law): $(wc -l < "$data/$plda_set/utt2spk") embeddings of $(wc -l < "$data/$plda_set/spk2utt") speakers")
+    fi
     notes+=(--note "chosen on the validation split: $(python -m TrainAndTest.bin.select_backend --describe "$expdir/$selection"); the rows 'selected:<system>' repeat that system's rows")
     notes+=(--note "calibration: cosine_cal is cosine calibrated on $val_set/trials; actDCF and Cllr treat every system's scores as LLRs; thresholds in thresholds.md")
     # shellcheck disable=SC2046

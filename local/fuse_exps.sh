@@ -13,9 +13,12 @@ data=data          # where the data dirs are
 p_target=0.5       # prior of the fusion's cross-entropy
 names=""           # a name per exp dir for the report (default: the exp dirs' base names)
 systems=selected   # selected: each exp's chosen back-end; all: every back-end it compared
-help_message="Usage: $0 [options] <val-set> <test-sets> <out-dir> <exp-dir> <exp-dir> [<exp-dir> ...]
+help_message="Usage: $0 [options] <val-sets> <test-sets> <out-dir> <exp-dir> <exp-dir> [<exp-dir> ...]
  e.g.: $0 minivox_dev_val \"minivox_test minivox_test_tel\" exp_val/fused \\
          exp_val/minivox_ecapa exp_val/minivox_ecapa_seed2
+       $0 \"minivox_dev_val minivox_dev_val_tel\" \"minivox_test minivox_test_tel\" exp_val/fused_ct ...
+With several validation sets (run.sh --val-tel true: the split and its telephone copy, same
+ids) the weights are learned on all their trials at once, one fusion for both channels.
 The exp dirs come from run.sh runs on the same data dirs (the same validation split and
 test sets), each scored through stage 6 (selection.yaml and scores/). Writes in <out-dir>:
 scores/fused_<list>_<set> (every trials* list of each set), fusion.npz (the weights and
@@ -37,14 +40,18 @@ echo "$0 $*"
 . utils/parse_options.sh
 [ $# -ge 5 ] || { printf '%s\n' "$help_message" >&2; exit 1; }
 [ -f ./path.sh ] && . ./path.sh
-val_set=$1 test_sets=$2 out=$3
+val_sets=$1 test_sets=$2 out=$3
 shift 3
 exps=("$@")
 
 die() { echo "$0: $*" >&2; exit 1; }
 case $systems in selected|all) ;; *) die "--systems: expected selected or all, got '$systems'";; esac
-[ -f "$data/$val_set/trials" ] || die "no validation list $data/$val_set/trials"
-[ -f "$data/$val_set/utt2spk" ] || die "no $data/$val_set/utt2spk (the folds of the out-of-fold fusion)"
+read -ra val_list <<< "$val_sets"
+[ ${#val_list[@]} -ge 1 ] || die "no validation set given"
+for val_set in "${val_list[@]}"; do
+  [ -f "$data/$val_set/trials" ] || die "no validation list $data/$val_set/trials"
+  [ -f "$data/$val_set/utt2spk" ] || die "no $data/$val_set/utt2spk (the folds of the out-of-fold fusion)"
+done
 for t in $test_sets; do [ -f "$data/$t/trials" ] || die "no test list $data/$t/trials"; done
 
 # scores_of <exp> <system> <weight> <list tag>: the score file of that system; plda_adapt
@@ -90,23 +97,55 @@ rm -rf "$tmp"
 mkdir -p "$tmp/scores"
 trap 'rm -rf "$tmp"' EXIT
 
+# the development list: the one validation list, or all of them with the ids of the k-th set
+# as v<k>/<id> (the copies share ids; a speaker keeps its folds across copies)
 fit=()
-for i in "${!in_exp[@]}"; do
-  fit+=("$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "trials_$val_set")")
-done
+if [ ${#val_list[@]} -eq 1 ]; then
+  val_set=${val_list[0]}
+  fit_trials=$data/$val_set/trials fit_groups=$data/$val_set/utt2spk
+  for i in "${!in_exp[@]}"; do
+    fit+=("$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "trials_$val_set")")
+  done
+else
+  fit_trials=$tmp/fit/trials fit_groups=$tmp/fit/utt2spk
+  mkdir -p "$tmp/fit"
+  for k in "${!val_list[@]}"; do
+    awk -v p="v$k/" '{ $1 = p $1; $2 = p $2 } 1' "$data/${val_list[$k]}/trials"
+  done > "$fit_trials"
+  for k in "${!val_list[@]}"; do
+    awk -v p="v$k/" '{ print p $1, $2 }' "$data/${val_list[$k]}/utt2spk"
+  done > "$fit_groups"
+  for i in "${!in_exp[@]}"; do
+    for k in "${!val_list[@]}"; do
+      awk -v p="v$k/" '{ $1 = p $1; $2 = p $2 } 1' \
+        "$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "trials_${val_list[$k]}")"
+    done > "$tmp/fit/input$i"
+    fit+=("$tmp/fit/input$i")
+  done
+fi
 fit_csv=$(IFS=,; echo "${fit[*]}")
 printf '%s\n' "${described[@]}" > "$tmp/systems.txt"
 joined=$(printf '%s, ' "${described[@]}")
 joined=${joined%, }
 
-# the weights and bias, learned once on the validation list (its fused scores are a by-product)
-# and, for comparing fusions, the validation list fused out of fold (5 folds of its speakers)
-python -m TrainAndTest.bin.fuse_scores --fit-trials "$data/$val_set/trials" \
+# the weights and bias, learned once on the validation list(s) and, for comparing fusions, the
+# validation lists fused out of fold (5 folds of their speakers)
+python -m TrainAndTest.bin.fuse_scores --fit-trials "$fit_trials" \
   --fit-scores "$fit_csv" --p-target "$p_target" --save "$tmp/fusion.npz" \
-  --cv-groups "$data/$val_set/utt2spk" --cv-out "$tmp/fused_cv" \
-  "$data/$val_set/trials" "${fit[@]}" "$tmp/scores/fused_trials_$val_set"
+  --cv-groups "$fit_groups" --cv-out "$tmp/fused_cv" \
+  "$fit_trials" "${fit[@]}" "$tmp/fit_fused"
+for k in "${!val_list[@]}"; do  # each validation set's out-of-fold scores, under its own ids
+  if [ ${#val_list[@]} -eq 1 ]; then
+    cp "$tmp/fused_cv" "$tmp/fused_cv.$k"
+  else
+    awk -v p="v$k/" 'index($1, p) == 1 && index($2, p) == 1 {
+      $1 = substr($1, length(p) + 1); $2 = substr($2, length(p) + 1); print }' \
+      "$tmp/fused_cv" > "$tmp/fused_cv.$k"
+  fi
+done
 
-# fuse_list <trials> <set> <results>: fuse one list with those weights and report it
+# fuse_list <trials> <set> <results> [<k>]: fuse one list with those weights and report it;
+# <k>: the list belongs to the k-th validation set
 fuse_list() {
   local trials=$1 set=$2 results=$3 tag inputs=() i
   tag=$(basename "$trials")_$set
@@ -117,8 +156,8 @@ fuse_list() {
     --fusion "$tmp/fusion.npz" "$trials" "${inputs[@]}" "$tmp/scores/fused_$tag"
   python -m TrainAndTest.bin.compute_metrics --results "$results" --system fused \
     --calibrated --min-cllr "$trials" "$tmp/scores/fused_$tag" > "$tmp/scores/fused_$tag.metrics"
-  if [ "$set" = "$val_set" ]; then  # this list's trials of the out-of-fold scores
-    awk 'NR == FNR { keep[$1 " " $2] = 1; next } ($1 " " $2) in keep' "$trials" "$tmp/fused_cv" \
+  if [ -n "${4-}" ]; then  # a validation list: its trials of the out-of-fold scores
+    awk 'NR == FNR { keep[$1 " " $2] = 1; next } ($1 " " $2) in keep' "$trials" "$tmp/fused_cv.${4-}" \
       > "$tmp/scores/fused_cv_$tag"
     python -m TrainAndTest.bin.compute_metrics --results "$results" --system fused_cv \
       --calibrated --min-cllr "$trials" "$tmp/scores/fused_cv_$tag" > /dev/null
@@ -130,8 +169,10 @@ fuse_list() {
   done
 }
 
-for trials in "$data/$val_set"/trials*; do
-  [ -f "$trials" ] && fuse_list "$trials" "$val_set" "$tmp/VALIDATION.md"
+for k in "${!val_list[@]}"; do
+  for trials in "$data/${val_list[$k]}"/trials*; do
+    [ -f "$trials" ] && fuse_list "$trials" "${val_list[$k]}" "$tmp/VALIDATION.md" "$k"
+  done
 done
 for set in $test_sets; do
   for trials in "$data/$set"/trials*; do
@@ -142,7 +183,7 @@ for r in VALIDATION.md RESULTS.md; do
   if grep -q "/trials_" "$tmp/$r"; then python -m TrainAndTest.bin.results_means "$tmp/$r"; fi
   { echo "# Fusion of: $joined"
     echo
-    echo "Weights and bias learned on $val_set/trials (p_target $p_target), in the order of"
+    echo "Weights and bias learned on $(printf '%s/trials ' "${val_list[@]}")(p_target $p_target), in the order of"
     echo "systems.txt: $(python -c "import numpy as np, sys; z = np.load(sys.argv[1]); print(', '.join(f'{w:.4g}' for w in z['weights']), 'bias', f\"{float(z['bias']):.4g}\")" "$tmp/fusion.npz")."
     if [ "$r" = VALIDATION.md ]; then
       echo

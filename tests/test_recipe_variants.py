@@ -67,6 +67,7 @@ def _rows(results: str):
         (["--augment", "online", "--musan-root", "/no/musan"], "--augment online needs --musan-root"),
         (["--corpus", "voxceleb", "--voxceleb1-root", "/no/vox1"], "corpus root '/no/vox1' does not exist"),
         (["--nj", "two"], "--nj must be a non-negative integer"),
+        (["--backend-tel", "yes"], "expected true or false for --backend-tel, got 'yes'"),
     ],
 )
 def test_option_errors_fail_before_stage_0(tmp_path, args, message):
@@ -83,7 +84,7 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
                           str(musan), "--rirs-root", str(rirs), "--min-frames", "60",
                           "--max-frames", "120", "--num-repeats", "1", "--feat-type", "mfcc",
                           "--cmn-window", "0", "--extra-test-sets", "demo_test_tel",
-                          "--val-tel", "true"))
+                          "--val-tel", "true", "--backend-tel", "true"))
     model = out / "exp" / "demo"
     chain = (model / "augment.yaml").read_text()
     assert "${" not in chain and f"{out / 'data'}/musan_noise" in chain
@@ -123,6 +124,20 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
         assert chosen["candidates"][system] == pytest.approx(
             sum(eers[(system, c)] for c in crit) / 2, abs=1e-3), system
     assert "and its telephone copy demo_dev_val_tel" in results
+    # --backend-tel: PLDA trained on the back-end set and its telephone copy (ids tel-*), and
+    # on nothing else: no PLDA of the back-end set alone was trained
+    pool = (out / "data" / "demo_dev_train" / "utt2spk").read_text().split("\n")
+    pool = dict(line.split() for line in pool if line)
+    mc = (out / "data" / "demo_dev_train_mc" / "utt2spk").read_text().split("\n")
+    mc = dict(line.split() for line in mc if line)
+    assert mc == {**pool, **{f"tel-{u}": s for u, s in pool.items()}}
+    tel_pool = out / "data" / "demo_dev_train_tel"
+    assert "--channel telephone-mulaw" in (tel_pool / "wav.scp").read_text()
+    assert len((model / "xvectors_demo_dev_train_mc" / "xvector.scp").read_text().split("\n")) \
+        == len(mc) + 1
+    assert list((model / "xvectors_demo_dev_train_mc").glob("plda_*.npz"))
+    assert not list((model / "xvectors_demo_dev_train").glob("plda_*.npz"))
+    assert f"trained on demo_dev_train and its telephone copy demo_dev_train_tel (8 kHz, mu-law): {len(mc)} embeddings" in results
     assert "Done in" in text
 
 

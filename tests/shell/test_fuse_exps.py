@@ -142,3 +142,49 @@ def test_all_systems_fuses_every_compared_backend(tmp_path, repo, recipe_env):
     assert "| A:cosine | test/trials |" in (every / "RESULTS.md").read_text()
     proc = _run(repo, recipe_env, "--data", data, "--systems", "best", "val", "test", every, *exps)
     assert proc.returncode != 0 and "--systems: expected selected or all, got 'best'" in proc.stderr
+
+
+def test_two_validation_sets_fit_one_fusion_on_both(tmp_path, repo, recipe_env):
+    """"val val2" (a channel copy: the same ids and trials): the weights are learned on both
+    lists at once, exactly as a fit on their concatenation with the ids kept apart; each
+    set gets its own in-sample and out-of-fold rows under its own ids."""
+    data, exps, lists = _setup(tmp_path)
+    rng = np.random.default_rng(2)
+    (data / "val2").mkdir()
+    for f in ("trials", "trials_x", "utt2spk"):
+        (data / "val2" / f).write_text((data / "val" / f).read_text())
+    # through the channel A's scores are noisier, B's as before
+    for e, system, noise, scale in ((exps[0], "plda_adapt_w5", 2.0, 1.0), (exps[1], "cosine_asnorm", 0.7, 3.0)):
+        for lst in ("trials", "trials_x"):
+            pairs, y = lists[("val", lst)]
+            _scores(e / "scores" / f"{system}_{lst}_val2", pairs, scale * (y + rng.normal(0, noise, len(y))))
+    out, one = tmp_path / "exp" / "fused2", tmp_path / "exp" / "fused1"
+    proc = _run(repo, recipe_env, "--data", data, "val val2", "test", out, *exps)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _run(repo, recipe_env, "--data", data, "val", "test", one, *exps).returncode == 0
+    # by hand: the concatenation, ids of the second copy renamed
+    hand = tmp_path / "hand"
+    hand.mkdir()
+    pairs, y = lists[("val", "trials")]
+    both = [(f"v0/{e}", f"v0/{t}") for e, t in pairs] + [(f"v1/{e}", f"v1/{t}") for e, t in pairs]
+    (hand / "trials").write_text("".join(f"{e} {t} {'target' if v else 'nontarget'}\n"
+                                         for (e, t), v in zip(both, np.r_[y, y])))
+    inputs = []
+    for e, system in ((exps[0], "plda_adapt_w5"), (exps[1], "cosine_asnorm")):
+        values = np.r_[_read(e / "scores" / f"{system}_trials_val"), _read(e / "scores" / f"{system}_trials_val2")]
+        _scores(hand / system, both, values)
+        inputs.append(str(hand / system))
+    subprocess.run(["python", "-m", "TrainAndTest.bin.fuse_scores", "--fit-trials", str(hand / "trials"),
+                    "--fit-scores", ",".join(inputs), "--save", str(hand / "f.npz"), str(hand / "trials"),
+                    *inputs, str(hand / "out")], cwd=repo, env=recipe_env, check=True, capture_output=True)
+    w2, w_hand, w1 = (np.load(p)["weights"] for p in (out / "fusion.npz", hand / "f.npz", one / "fusion.npz"))
+    assert np.allclose(w2, w_hand, rtol=1e-6)
+    assert w2[0] / w2[1] < 0.8 * (w1[0] / w1[1])  # A counts for less once its channel copy is seen
+    validation = (out / "VALIDATION.md").read_text()
+    for row in ("| fused | val/trials |", "| fused | val2/trials_x |", "| fused_cv | val/trials |",
+                "| fused_cv | val2/trials_x |"):
+        assert row in validation, row
+    assert "learned on val/trials val2/trials " in validation
+    for s in ("val", "val2"):
+        ids = [ln.split()[:2] for ln in (out / "scores" / f"fused_cv_trials_{s}").read_text().splitlines()]
+        assert ids == [list(p) for p in pairs], s

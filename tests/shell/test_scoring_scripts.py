@@ -500,3 +500,71 @@ def test_fuse_scores(tmp_path, repo, recipe_env):
               str(tmp_path / "a"), str(tmp_path / "short"), str(tmp_path / "x")], repo, recipe_env,
              check=False)  # fmt: skip
     assert r.returncode == 1 and "have no score in" in r.stderr and not (tmp_path / "x").exists()
+
+
+def test_combine_embeddings_multi_condition_plda(tmp_path, repo, recipe_env):
+    # A telephone-like channel adds large per-utterance variability in 3 dimensions. A PLDA
+    # trained on the clean back-end set alone treats them as speaker dimensions; trained on
+    # the set and its channel copy (steps/combine_embeddings.sh) it learns they are not.
+    rng = np.random.default_rng(1)
+    dim, n, per = 12, 40, 6
+    centres = rng.normal(size=(n + 10, dim)) * 2
+    chan = np.zeros(dim)
+    chan[:3] = 5.0
+
+    def utts(prefix, first, count, channel):
+        ids = [f"{prefix}{s:02d}-u{u}" for s in range(count) for u in range(per)]
+        x = centres[first + np.repeat(np.arange(count), per)] + rng.normal(size=(count * per, dim))
+        if channel:
+            x = x + rng.normal(size=x.shape) * chan
+        return ids, x
+
+    ids, clean = utts("s", 0, n, False)
+    copy = clean + rng.normal(size=clean.shape) * chan  # the same utterances through the channel
+    test_ids, test = utts("t", n, 10, True)
+    _write_dir(tmp_path / "xv_pool", ids, clean)
+    _write_dir(tmp_path / "xv_pool_tel", ids, copy)
+    _write_dir(tmp_path / "xv_test", test_ids, test)
+    for name in ("pool", "pool_tel"):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "utt2spk").write_text("".join(f"{u} {u.split('-')[0]}\n" for u in ids))
+        (d / "utt2domain").write_text("".join(f"{u} {'x' if u < 's20' else 'y'}\n" for u in ids))
+    lines = [f"{a} {b} {'target' if a[:3] == b[:3] else 'nontarget'}\n"
+             for i, a in enumerate(test_ids) for b in test_ids[i + 1:]]
+    (tmp_path / "trials").write_text("".join(lines))
+    comb = [str(repo / "steps" / "combine_embeddings.sh"), str(tmp_path / "pool"),
+            str(tmp_path / "xv_pool"), str(tmp_path / "pool_tel"), str(tmp_path / "xv_pool_tel"),
+            str(tmp_path / "mc"), str(tmp_path / "xv_mc")]
+    _run(comb, repo, recipe_env)
+    u2s = dict(line.split() for line in (tmp_path / "mc" / "utt2spk").read_text().splitlines())
+    assert len(u2s) == 2 * len(ids) and u2s["tel-s07-u3"] == u2s["s07-u3"] == "s07"
+    assert (tmp_path / "mc" / "spk2utt").read_text().splitlines()[0] == \
+        "s00 " + " ".join(sorted([f"s00-u{u}" for u in range(per)] + [f"tel-s00-u{u}" for u in range(per)]))
+    u2d = dict(line.split() for line in (tmp_path / "mc" / "utt2domain").read_text().splitlines())
+    assert u2d["tel-s25-u0"] == u2d["s25-u0"] == "y"
+    scp = dict(kaldiio.load_scp(str(tmp_path / "xv_mc" / "xvector.scp")))
+    assert np.allclose(scp["tel-s03-u1"], copy[3 * per + 1]) and np.allclose(scp["s03-u1"], clean[3 * per + 1])
+    # a rerun with the same inputs leaves the files (and back-ends trained on them) untouched
+    before = {f: (tmp_path / "mc" / f).stat().st_mtime_ns for f in ("utt2spk", "spk2utt")}
+    _run(comb, repo, recipe_env)
+    assert before == {f: (tmp_path / "mc" / f).stat().st_mtime_ns for f in before}
+
+    cmd = _fake_cmd(tmp_path)
+    eers = {}
+    for name, data, xv in (("clean", "pool", "xv_pool"), ("mc", "mc", "xv_mc")):
+        r = _run([str(repo / "steps" / "score_plda.sh"), "--cmd", cmd, "--lda-dim", "0",
+                  str(tmp_path / data), str(tmp_path / xv), str(tmp_path / "trials"),
+                  str(tmp_path / "xv_test"), str(tmp_path / "xv_test"),
+                  str(tmp_path / f"scores_{name}")], repo, recipe_env)
+        eers[name] = _eer(r.stdout)
+    assert eers["mc"] < 0.6 * eers["clean"], eers
+
+    # bad input: a copy id that meets an original once prefixed, a missing embedding
+    (tmp_path / "pool_tel" / "utt2spk").write_text("00-u0 s00\n")
+    r = _run([*comb[:1], "--prefix", "s", *comb[1:]], repo, recipe_env, check=False)
+    assert r.returncode != 0 and "00-u0 has no embedding" in r.stderr
+    (tmp_path / "xv_pool_tel" / "xvector.scp").write_text(
+        (tmp_path / "xv_pool_tel" / "xvector.scp").read_text().replace("s00-u0 ", "00-u0 ", 1))
+    r = _run([*comb[:1], "--prefix", "s", *comb[1:]], repo, recipe_env, check=False)
+    assert r.returncode != 0 and "already has s00-u0; give another --prefix" in r.stderr
