@@ -4,7 +4,9 @@
 # get a prefix, its speakers stay the same, so a PLDA trained on the result sees each
 # speaker through both channels (a multi-condition back-end, issue 18).
 # Writes <out-data>/{utt2spk,spk2utt[,utt2domain]} and <out-xvector-dir>/xvector.scp; a file
-# whose content is unchanged is left as it is, so back-ends trained on it stay up to date.
+# whose content is unchanged (and, for xvector.scp, whose inputs are not newer: re-extracted
+# embeddings keep their scp lines) is left as it is, so back-ends trained on it stay up to
+# date and only those.
 set -euo pipefail
 
 prefix=tel-
@@ -52,9 +54,13 @@ fi
 # only the utterances of the data dirs (an xvector dir may hold more)
 awk 'NR == FNR { keep[$1] = 1; next } $1 in keep' "$tmp/utt2spk" \
   <(both xvector.scp "$xv" "$copy_xv") > "$tmp/xvector.scp"
-publish() {  # publish <file> <dir>: replace <dir>/<file> when its content changed
-  if ! cmp -s "$tmp/$1" "$2/$1"; then mv -f "$tmp/$1" "$2/$1"; fi
+publish() {  # publish <file> <dir> [<input>...]: replace <dir>/<file> when its content
+  # changed or an input is newer (re-extracted embeddings can keep their scp lines)
+  local f=$1 dir=$2 newer=false i
+  shift 2
+  for i in "$@"; do [ "$i" -nt "$dir/$f" ] && newer=true; done
+  if $newer || ! cmp -s "$tmp/$f" "$dir/$f"; then mv -f "$tmp/$f" "$dir/$f"; fi
 }
 for f in "${files[@]}"; do publish "$f" "$out"; done
-publish xvector.scp "$out_xv"
+publish xvector.scp "$out_xv" "$xv/xvector.scp" "$copy_xv/xvector.scp"
 log "$(wc -l < "$out/utt2spk") utterances ($(wc -l < "$data/utt2spk") + $(wc -l < "$copy/utt2spk") as $prefix*) of $(wc -l < "$out/spk2utt") speakers -> $out, $out_xv"

@@ -547,7 +547,16 @@ def test_combine_embeddings_multi_condition_plda(tmp_path, repo, recipe_env):
     assert np.allclose(scp["tel-s03-u1"], copy[3 * per + 1]) and np.allclose(scp["s03-u1"], clean[3 * per + 1])
     # a rerun with the same inputs leaves the files (and back-ends trained on them) untouched
     before = {f: (tmp_path / "mc" / f).stat().st_mtime_ns for f in ("utt2spk", "spk2utt")}
+    scp_time = (tmp_path / "xv_mc" / "xvector.scp").stat().st_mtime_ns
     _run(comb, repo, recipe_env)
+    assert before == {f: (tmp_path / "mc" / f).stat().st_mtime_ns for f in before}
+    assert (tmp_path / "xv_mc" / "xvector.scp").stat().st_mtime_ns == scp_time
+    # re-extracted copy embeddings (same scp lines, newer file): the scp is published again,
+    # so a PLDA trained on the old embeddings is out of date
+    later = scp_time + 5 * 10**9
+    os.utime(tmp_path / "xv_pool_tel" / "xvector.scp", ns=(later, later))
+    _run(comb, repo, recipe_env)
+    assert (tmp_path / "xv_mc" / "xvector.scp").stat().st_mtime_ns > scp_time
     assert before == {f: (tmp_path / "mc" / f).stat().st_mtime_ns for f in before}
 
     cmd = _fake_cmd(tmp_path)
