@@ -346,6 +346,12 @@ pool_set=${train_set}_train
 # the sets whose lists the choices are made on: the split [+ its telephone copy]
 val_sets=$val_set
 $val_tel && val_sets="$val_set ${val_set}_tel"
+# the telephone copies (8 kHz, mu-law; same ids [and trials]) that stage 2 makes and stage 5
+# extracts, as <set>:<the option asking for it>: the split (--val-tel; choices weigh both) and
+# the back-end set (--backend-tel; PLDA trained on both channels)
+tel_copies=()
+$val_tel && tel_copies+=("$val_set:--val-tel")
+$backend_tel && tel_copies+=("$pool_set:--backend-tel")
 # The training set of the egs (or of the on-the-fly loader): pool [+ speed copies] [+ augmented]
 egs_train_set=$pool_set
 $speed_perturb && egs_train_set=${pool_set}_sp_combined
@@ -354,16 +360,10 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: validation split $data/$val_set; augmentation ($augment${augment:+ $([ "$augment" = offline ] && echo "$augment_kinds")}, speed perturbation $speed_perturb): $data/$pool_set -> $data/$egs_train_set"
   steps/make_calibration_split.sh --fraction "$val_fraction" --seed "$val_seed" \
     "$data/$train_set" "$data/$val_set" "$data/$pool_set"
-  if $val_tel; then  # the split through a telephone (8 kHz, mu-law), same ids and trials
-    python -m Process_Data.bin.channel_data_dir --channel telephone-mulaw "$data/$val_set" \
-      "$data/${val_set}_tel"
-    make_features "${val_set}_tel"
-  fi
-  if $backend_tel; then  # the back-end set through a telephone, for a multi-condition PLDA
-    python -m Process_Data.bin.channel_data_dir --channel telephone-mulaw "$data/$pool_set" \
-      "$data/${pool_set}_tel"
-    make_features "${pool_set}_tel"
-  fi
+  for copy in ${tel_copies[@]+"${tel_copies[@]}"}; do
+    tel_prepare "${copy%%:*}"
+    make_features "${copy%%:*}_tel"
+  done
   parts=("$data/$pool_set")
   if $speed_perturb; then
     for factor in 0.9 1.1; do
@@ -454,15 +454,12 @@ if $lm_finetune; then exp_dirs+=("${expdir}_lm"); fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: embeddings: $expdir/final.pt -> $expdir/xvectors_<set>/xvector.scp"
-  if $val_tel && [ ! -f "$data/${val_set}_tel/feats.scp" ]; then
-    die "--val-tel true: no $data/${val_set}_tel/feats.scp; run stage 2 with --val-tel true"
-  fi
-  if $backend_tel && [ ! -f "$data/${pool_set}_tel/feats.scp" ]; then
-    die "--backend-tel true: no $data/${pool_set}_tel/feats.scp; run stage 2 with --backend-tel true"
-  fi
   read -ra sets <<< "$train_set $eval_sets"
-  if $val_tel; then sets+=("${val_set}_tel"); fi  # its own audio: not a subset of the training set's
-  if $backend_tel; then sets+=("${pool_set}_tel"); fi
+  for copy in ${tel_copies[@]+"${tel_copies[@]}"}; do  # their own audio: not subsets of the training set's
+    s=${copy%%:*}_tel opt=${copy#*:}
+    [ -f "$data/$s/feats.scp" ] || die "$opt true: no $data/$s/feats.scp; run stage 2 with $opt true"
+    sets+=("$s")
+  done
   for expdir in "${exp_dirs[@]}"; do
     # the front end (features, VAD, CMN) travels inside final.pt
     for i in "${!sets[@]}"; do
