@@ -97,32 +97,23 @@ rm -rf "$tmp"
 mkdir -p "$tmp/scores"
 trap 'rm -rf "$tmp"' EXIT
 
-# the development list: the one validation list, or all of them with the ids of the k-th set
-# as v<k>/<id> (the copies share ids; a speaker keeps its folds across copies)
-fit=()
-if [ ${#val_list[@]} -eq 1 ]; then
-  val_set=${val_list[0]}
-  fit_trials=$data/$val_set/trials fit_groups=$data/$val_set/utt2spk
-  for i in "${!in_exp[@]}"; do
-    fit+=("$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "trials_$val_set")")
-  done
-else
-  fit_trials=$tmp/fit/trials fit_groups=$tmp/fit/utt2spk
-  mkdir -p "$tmp/fit"
+# the development list: every validation list, the ids of the k-th set as v<k>/<id> (copies
+# share ids; a speaker keeps its folds across copies)
+fit=() fit_trials=$tmp/fit/trials fit_groups=$tmp/fit/utt2spk
+mkdir -p "$tmp/fit"
+for k in "${!val_list[@]}"; do
+  awk -v p="v$k/" '{ $1 = p $1; $2 = p $2 } 1' "$data/${val_list[$k]}/trials"
+done > "$fit_trials"
+for k in "${!val_list[@]}"; do
+  awk -v p="v$k/" '{ print p $1, $2 }' "$data/${val_list[$k]}/utt2spk"
+done > "$fit_groups"
+for i in "${!in_exp[@]}"; do
   for k in "${!val_list[@]}"; do
-    awk -v p="v$k/" '{ $1 = p $1; $2 = p $2 } 1' "$data/${val_list[$k]}/trials"
-  done > "$fit_trials"
-  for k in "${!val_list[@]}"; do
-    awk -v p="v$k/" '{ print p $1, $2 }' "$data/${val_list[$k]}/utt2spk"
-  done > "$fit_groups"
-  for i in "${!in_exp[@]}"; do
-    for k in "${!val_list[@]}"; do
-      awk -v p="v$k/" '{ $1 = p $1; $2 = p $2 } 1' \
-        "$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "trials_${val_list[$k]}")"
-    done > "$tmp/fit/input$i"
-    fit+=("$tmp/fit/input$i")
-  done
-fi
+    awk -v p="v$k/" '{ $1 = p $1; $2 = p $2 } 1' \
+      "$(scores_of "${in_exp[$i]}" "${in_sys[$i]}" "${in_w[$i]}" "trials_${val_list[$k]}")"
+  done > "$tmp/fit/input$i"
+  fit+=("$tmp/fit/input$i")
+done
 fit_csv=$(IFS=,; echo "${fit[*]}")
 printf '%s\n' "${described[@]}" > "$tmp/systems.txt"
 joined=$(printf '%s, ' "${described[@]}")
@@ -135,13 +126,9 @@ python -m TrainAndTest.bin.fuse_scores --fit-trials "$fit_trials" \
   --cv-groups "$fit_groups" --cv-out "$tmp/fused_cv" \
   "$fit_trials" "${fit[@]}" "$tmp/fit_fused"
 for k in "${!val_list[@]}"; do  # each validation set's out-of-fold scores, under its own ids
-  if [ ${#val_list[@]} -eq 1 ]; then
-    cp "$tmp/fused_cv" "$tmp/fused_cv.$k"
-  else
-    awk -v p="v$k/" 'index($1, p) == 1 && index($2, p) == 1 {
-      $1 = substr($1, length(p) + 1); $2 = substr($2, length(p) + 1); print }' \
-      "$tmp/fused_cv" > "$tmp/fused_cv.$k"
-  fi
+  awk -v p="v$k/" 'index($1, p) == 1 && index($2, p) == 1 {
+    $1 = substr($1, length(p) + 1); $2 = substr($2, length(p) + 1); print }' \
+    "$tmp/fused_cv" > "$tmp/fused_cv.$k"
 done
 
 # fuse_list <trials> <set> <results> [<k>]: fuse one list with those weights and report it;
