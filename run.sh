@@ -23,6 +23,7 @@ demo_speakers=200        # demo corpus size
 demo_utts=20
 demo_test_speakers=40
 feat_type=fbank          # fbank | mfcc | spect
+feat_conf=               # its Kaldi option file (default by type: conf/fbank_80.conf, conf/mfcc_30.conf, conf/spect_161.conf)
 use_vad=false            # energy VAD on column 0 (C0): --feat-type mfcc only
 cmn_window=300           # sliding CMN window of the front end (0: no CMN)
 augment=none             # none | offline | online
@@ -64,6 +65,8 @@ Options (defaults at the top of $0):
   --extra-test-sets \"<sets>\" sitw_dev sitw_eval librispeech_<subset> (--sitw-root, --librispeech-root),
                              <test set>_tel (that set through a telephone: 8 kHz, mu-law; same trials)
   --feat-type <type>         fbank | mfcc | spect;  --use-vad <bool> (mfcc only)  --cmn-window N
+  --feat-conf <file>         the front end's Kaldi option file instead of the type's default,
+                             e.g. conf/fbank_80_nb.conf (20-3700 Hz, the band a telephone keeps)
   --augment <how>            none | offline | online (with --musan-root and --rirs-root)
   --augment-kinds \"<kinds>\"  offline copies: reverb noise music babble [telephone device]
   --speed-perturb <bool>     0.9x/1.1x speed copies as new training speakers (default false)
@@ -216,11 +219,13 @@ esac
 [ "$corpus" != voxceleb-layout ] || [ -n "$data_root" ] || die "--corpus voxceleb-layout needs --data-root"
 # The front end: run.sh's name, the Kaldi feature type, the steps/ script and its option file.
 case "$feat_type" in
-  fbank) feature=fbank; feat_conf=conf/fbank_80.conf ;;
-  mfcc) feature=mfcc; feat_conf=conf/mfcc_30.conf ;;
-  spect) feature=spectrogram; feat_conf=conf/spect_161.conf ;;
+  fbank) feature=fbank; default_conf=conf/fbank_80.conf ;;
+  mfcc) feature=mfcc; default_conf=conf/mfcc_30.conf ;;
+  spect) feature=spectrogram; default_conf=conf/spect_161.conf ;;
   *) die "--feat-type must be fbank, mfcc or spect, got '$feat_type'" ;;
 esac
+feat_conf=${feat_conf:-$default_conf}
+[ -f "$feat_conf" ] || die "--feat-conf: no such option file: $feat_conf"
 feat_script=steps/make_$feat_type.sh
 feat_opt=("--$feat_type-config" "$feat_conf")
 vad_conf=conf/vad.conf

@@ -1,4 +1,5 @@
-"""run.sh beyond the default run: --augment online, --feat-type mfcc (+ VAD) with an extra
+"""run.sh beyond the default run: --augment online, --feat-type mfcc (+ VAD, narrowband
+--feat-conf) with an extra
 LibriSpeech test set, CN-Celeb (enrolment set != test set) and VoxCeleb without the
 Vox1-E/H lists, each end to end on tiny synthetic corpora (tests/recipe_fakes.py); and
 every option error fails before stage 0.
@@ -68,6 +69,7 @@ def _rows(results: str):
         (["--corpus", "voxceleb", "--voxceleb1-root", "/no/vox1"], "corpus root '/no/vox1' does not exist"),
         (["--nj", "two"], "--nj must be a non-negative integer"),
         (["--backend-tel", "yes"], "expected true or false for --backend-tel, got 'yes'"),
+        (["--feat-conf", "conf/no_such.conf"], "--feat-conf: no such option file: conf/no_such.conf"),
     ],
 )
 def test_option_errors_fail_before_stage_0(tmp_path, args, message):
@@ -144,18 +146,23 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
 def test_mfcc_with_vad_and_an_extra_librispeech_set(tmp_path):
     libri = make_librispeech(tmp_path / "LibriSpeech" / "test-clean")
     out = tmp_path / "run"
+    # the narrowband option file (--feat-conf): 30 cepstra from mel bins over 20-3700 Hz
     _ok(run_recipe(out, *TINY_DEMO, *FAST, "--feat-type", "mfcc", "--use-vad", "true",
+                   "--feat-conf", "conf/mfcc_30_nb.conf",
                    "--extra-test-sets", "librispeech_test_clean",
                    "--librispeech-root", str(libri.parent)))
     data, model = out / "data", out / "exp" / "demo"
     for name in ("demo_dev", "demo_test", "librispeech_test_clean"):
         assert (data / name / "vad.scp").is_file()
         _, feats = next(iter(kaldiio.load_scp(str(data / name / "feats.scp")).items()))
-        assert feats.shape[1] == 30, name  # conf/mfcc_30.conf
+        assert feats.shape[1] == 30, name  # conf/mfcc_30_nb.conf
+        assert (data / name / "conf" / "mfcc.conf").read_text() == \
+            (REPO / "conf" / "mfcc_30_nb.conf").read_text()
     assert (data / "librispeech_test_clean" / "trials").is_file()
     assert (model / "xvectors_librispeech_test_clean" / "xvector.scp").is_file()
     fe = yaml.safe_load((model / "config.yaml").read_text())["frontend"]
     assert fe["feature"] == "mfcc" and fe["vad"] is True and "--num-ceps=30" in fe["feature_args"]
+    assert "--high-freq=3700" in fe["feature_args"]  # the model carries its band
     results = (model / "RESULTS.md").read_text()
     lists = {t for _, t, _ in _rows(results)}
     assert {"demo_test/trials", "librispeech_test_clean/trials"} <= lists
