@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -34,21 +34,7 @@ class Bootstrap:
     speakers: int
 
 
-def read_utt2spk(path: str) -> Dict[str, str]:
-    """utt -> speaker of a Kaldi utt2spk file; a malformed line is named."""
-    out: Dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != 2:
-                raise ValueError(f"{path}:{n}: expected 'utt speaker', got {line.rstrip()!r}")
-            out[fields[0]] = fields[1]
-    return out
-
-
-def speaker_groups(enrol: Sequence[str], utt2spk: Dict[str, str], where: str) -> List[np.ndarray]:
+def speaker_groups(enrol: Sequence[str], utt2spk: Mapping[str, str], where: str) -> List[np.ndarray]:
     """Trial indices per enrolment speaker (in first-seen order)."""
     rows: Dict[str, List[int]] = {}
     for i, u in enumerate(enrol):
@@ -100,7 +86,8 @@ def _summary(name: str, full: float, reps: np.ndarray) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse arguments, bootstrap and print; returns the exit code."""
-    from TrainAndTest.io.trials import TrialsError, match_scores, read_scores, read_trials
+    from Process_Data.data_dir import read_kv
+    from TrainAndTest.io.trials import match_scores, read_scores, read_trials
 
     p = argparse.ArgumentParser(prog="python -m TrainAndTest.bin.bootstrap_eer",
                                 description=__doc__.split("\n\n")[0])
@@ -120,9 +107,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         for path in a.scores:
             e, t, s = read_scores(path)
             arrays.append(match_scores(trials, e, t, s, scores_path=path)[0])
-        groups = speaker_groups(trials.enrol, read_utt2spk(a.utt2spk), a.utt2spk)
+        groups = speaker_groups(trials.enrol, read_kv(a.utt2spk), a.utt2spk)
         b = bootstrap_eers(arrays, trials.labels.astype(np.int64), groups, a.reps, a.seed)
-    except (OSError, ValueError, TrialsError) as err:
+    except (OSError, ValueError) as err:  # TrialsError and DataDirError are ValueErrors
         print(f"bootstrap_eer: {err}", file=sys.stderr)
         return 1
     print(f"{a.trials}: {len(trials)} trials of {b.speakers} enrolment speakers, "
