@@ -13,6 +13,18 @@ deviation and the 90 % interval of its resamples; with two score files also thei
 difference (first minus second) on the same resamples and the share of resamples in
 which the first is lower. A difference whose interval holds 0 is one the list cannot
 resolve: a choice between the two systems on that list is a coin toss.
+
+With ``--criterion`` it bootstraps the recipe's selection criterion instead of one list's
+EER: the mean, over the given data dirs, of the mean EER over each dir's ``trials_*`` lists
+(its ``trials`` where it has no ``trials_*``), as ``select_backend`` and ``fuse_exps.sh``
+compute it. Each list's enrolment speakers are resampled on their own (a per-domain list
+keeps its size), and the copies of a split (the same list names with the same trials, e.g.
+a validation split and its telephone copy) share every draw. The systems are then score-file
+prefixes, the file of a list being ``<prefix>_<list>_<dir name>``::
+
+    python -m TrainAndTest.bin.bootstrap_eer \\
+        --criterion data/minivox_dev_val,data/minivox_dev_val_tel \\
+        exp/a/scores/plda_adapt_w5 exp/fused/scores/fused_cv
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -45,6 +58,59 @@ def speaker_groups(enrol: Sequence[str], utt2spk: Mapping[str, str], where: str)
     return [np.asarray(r, dtype=np.int64) for r in rows.values()]
 
 
+@dataclass(frozen=True)
+class TrialList:
+    """One trial list: its labels, trial indices per enrolment speaker, and the scores of
+    every copy (outer) and system (inner) on it."""
+
+    labels: np.ndarray
+    groups: Sequence[np.ndarray]
+    scores: Sequence[Sequence[np.ndarray]]  # [copy][system]
+
+
+def bootstrap_mean_eers(lists: Sequence[TrialList], reps: int = 1000, seed: int = 0) -> Bootstrap:
+    """The mean EER over lists and copies, for each system, on the full lists and on
+    ``reps`` resamples.
+
+    In every resample each list draws ``len(groups)`` of its speakers with replacement
+    (keeping all their trials); the copies of a list and all systems see the same draw. A
+    list's draw without targets or without non-targets is drawn again.
+    """
+    from TrainAndTest.metrics.error_rates import compute_eer
+
+    if reps < 1:
+        raise ValueError(f"--reps must be at least 1, got {reps}")
+    if not lists:
+        raise ValueError("no trial lists to bootstrap")
+    n_sys = len(lists[0].scores[0])
+
+    def mean_eer(idx_of):
+        tot = np.zeros(n_sys)
+        cnt = 0
+        for tl, idx in zip(lists, idx_of):
+            lab = tl.labels if idx is None else tl.labels[idx]
+            for copy in tl.scores:
+                tot += [compute_eer(s if idx is None else s[idx], lab)[0] for s in copy]
+                cnt += 1
+        return tot / cnt
+
+    full = mean_eer([None] * len(lists))
+    rng = np.random.default_rng(seed)
+    out = np.empty((reps, n_sys))
+    for k in range(reps):
+        draws = []
+        for tl in lists:
+            while True:
+                idx = np.concatenate([tl.groups[j] for j in
+                                      rng.integers(0, len(tl.groups), len(tl.groups))])
+                lab = tl.labels[idx]
+                if lab.min() != lab.max():  # one class only: no EER
+                    break
+            draws.append(idx)
+        out[k] = mean_eer(draws)
+    return Bootstrap(full=full, reps=out, speakers=sum(len(tl.groups) for tl in lists))
+
+
 def bootstrap_eers(scores: Sequence[np.ndarray], labels: np.ndarray,
                    groups: Sequence[np.ndarray], reps: int = 1000, seed: int = 0) -> Bootstrap:
     """EERs of each score array on the full list and on ``reps`` speaker resamples.
@@ -59,23 +125,58 @@ def bootstrap_eers(scores: Sequence[np.ndarray], labels: np.ndarray,
         >>> bool(np.all(b.reps[:, 0] == b.reps[:, 1]))
         True
     """
-    from TrainAndTest.metrics.error_rates import compute_eer
+    return bootstrap_mean_eers([TrialList(np.asarray(labels), groups, [list(scores)])],
+                               reps, seed)
 
-    if reps < 1:
-        raise ValueError(f"--reps must be at least 1, got {reps}")
-    labels = np.asarray(labels)
-    full = np.array([compute_eer(s, labels)[0] for s in scores])
-    rng = np.random.default_rng(seed)
-    out = np.empty((reps, len(scores)))
-    k = 0
-    while k < reps:
-        idx = np.concatenate([groups[j] for j in rng.integers(0, len(groups), len(groups))])
-        lab = labels[idx]
-        if lab.min() == lab.max():  # one class only: no EER
-            continue
-        out[k] = [compute_eer(s[idx], lab)[0] for s in scores]
-        k += 1
-    return Bootstrap(full=full, reps=out, speakers=len(groups))
+
+def _load(trials_path: str, utt2spk_path: str, score_paths: Sequence[str]):
+    """(trials, score arrays in trial order, speaker groups) of one list; named errors."""
+    from Process_Data.data_dir import read_kv
+    from TrainAndTest.io.trials import match_scores, read_scores, read_trials
+
+    trials = read_trials(trials_path)
+    if not trials.has_labels:
+        raise ValueError(f"{trials_path}: the list has no target/nontarget labels")
+    arrays = []
+    for path in score_paths:
+        e, t, s = read_scores(path)
+        arrays.append(match_scores(trials, e, t, s, scores_path=path)[0])
+    groups = speaker_groups(trials.enrol, read_kv(utt2spk_path), utt2spk_path)
+    return trials, arrays, groups
+
+
+def criterion_lists(dirs: Sequence[str], prefixes: Sequence[str]) -> List[TrialList]:
+    """The lists of the selection criterion over ``dirs`` (copies of one split), each with
+    the scores ``<prefix>_<list>_<dir name>`` of every prefix."""
+    names = None
+    for d in dirs:
+        found = sorted(p.name for p in Path(d).glob("trials_*") if p.is_file())
+        if not found and (Path(d) / "trials").is_file():
+            found = ["trials"]
+        if not found:
+            raise ValueError(f"--criterion: {d} has no trials_* or trials file")
+        if names is None:
+            names = found
+        elif found != names:
+            raise ValueError(f"--criterion: {d} holds the lists {' '.join(found)}, but "
+                             f"{dirs[0]} holds {' '.join(names)}: the dirs must be copies of one split")
+    out = []
+    for name in names:
+        first = None
+        copies = []
+        for d in dirs:
+            trials_path = str(Path(d) / name)
+            scores = [f"{p}_{name}_{Path(d).name}" for p in prefixes]
+            trials, arrays, groups = _load(trials_path, str(Path(d) / "utt2spk"), scores)
+            if first is None:
+                first = (trials_path, trials, groups)
+            elif (trials.enrol != first[1].enrol or trials.test != first[1].test
+                  or not np.array_equal(trials.labels, first[1].labels)):
+                raise ValueError(f"--criterion: {trials_path} differs from {first[0]}: "
+                                 "the dirs must be copies of one split (the same trials)")
+            copies.append(arrays)
+        out.append(TrialList(first[1].labels.astype(np.int64), first[2], copies))
+    return out
 
 
 def _summary(name: str, full: float, reps: np.ndarray) -> str:
@@ -86,37 +187,47 @@ def _summary(name: str, full: float, reps: np.ndarray) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse arguments, bootstrap and print; returns the exit code."""
-    from Process_Data.data_dir import read_kv
-    from TrainAndTest.io.trials import match_scores, read_scores, read_trials
-
     p = argparse.ArgumentParser(prog="python -m TrainAndTest.bin.bootstrap_eer",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("trials")
-    p.add_argument("utt2spk", help="speaker of every enrolment id of the list")
-    p.add_argument("scores", nargs="+", help="one or two score files (enrol test score)")
+    p.add_argument("inputs", nargs="+",
+                   help="<trials> <utt2spk> <scores a> [<scores b>]; with --criterion: "
+                        "<score prefix a> [<score prefix b>]")
+    p.add_argument("--criterion", default="",
+                   help="comma-separated data dirs (copies of one split): bootstrap the mean "
+                        "over them of the mean EER over each one's trials_* lists")
     p.add_argument("--reps", type=int, default=1000, help="speaker resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
-    if len(a.scores) > 2:
-        p.error(f"one or two score files, got {len(a.scores)}")
+    if a.criterion:
+        names = a.inputs
+        if len(names) > 2:
+            p.error(f"with --criterion: one or two score prefixes, got {len(names)}")
+    else:
+        if len(a.inputs) < 3:
+            p.error("expected <trials> <utt2spk> <scores a> [<scores b>]")
+        names = a.inputs[2:]
+        if len(names) > 2:
+            p.error(f"one or two score files, got {len(names)}")
     try:
-        trials = read_trials(a.trials)
-        if not trials.has_labels:
-            raise ValueError(f"{a.trials}: the list has no target/nontarget labels")
-        arrays = []
-        for path in a.scores:
-            e, t, s = read_scores(path)
-            arrays.append(match_scores(trials, e, t, s, scores_path=path)[0])
-        groups = speaker_groups(trials.enrol, read_kv(a.utt2spk), a.utt2spk)
-        b = bootstrap_eers(arrays, trials.labels.astype(np.int64), groups, a.reps, a.seed)
+        if a.criterion:
+            dirs = [d for d in a.criterion.split(",") if d]
+            lists = criterion_lists(dirs, names)
+            b = bootstrap_mean_eers(lists, a.reps, a.seed)
+            head = (f"criterion over {', '.join(dirs)}: mean EER of {len(lists)} lists x "
+                    f"{len(dirs)} copies, {b.speakers} enrolment speakers resampled within "
+                    f"their list, {a.reps} resamples (seed {a.seed})")
+        else:
+            trials, arrays, groups = _load(a.inputs[0], a.inputs[1], names)
+            b = bootstrap_eers(arrays, trials.labels.astype(np.int64), groups, a.reps, a.seed)
+            head = (f"{a.inputs[0]}: {len(trials)} trials of {b.speakers} enrolment speakers, "
+                    f"{a.reps} speaker resamples (seed {a.seed})")
     except (OSError, ValueError) as err:  # TrialsError and DataDirError are ValueErrors
         print(f"bootstrap_eer: {err}", file=sys.stderr)
         return 1
-    print(f"{a.trials}: {len(trials)} trials of {b.speakers} enrolment speakers, "
-          f"{a.reps} speaker resamples (seed {a.seed})")
-    for i, path in enumerate(a.scores):
-        print(_summary(path, b.full[i], b.reps[:, i]))
-    if len(a.scores) == 2:
+    print(head)
+    for i, name in enumerate(names):
+        print(_summary(name, b.full[i], b.reps[:, i]))
+    if len(names) == 2:
         d = b.reps[:, 0] - b.reps[:, 1]
         print(_summary("difference (first - second)", b.full[0] - b.full[1], d))
         print(f"first lower in {100 * np.mean(d < 0):.1f}% of the resamples, "

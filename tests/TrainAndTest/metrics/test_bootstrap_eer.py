@@ -79,3 +79,75 @@ def test_cli_names_a_missing_score(tmp_path, capsys):
     (d / "s1").write_text("a1 t0 1.0\n")
     assert main([str(d / "trials"), str(d / "utt2spk"), str(d / "s1")]) == 1
     assert str(d / "s1") in capsys.readouterr().err
+
+
+def test_mean_of_lists_resamples_each_list_and_shares_draws_between_copies():
+    from TrainAndTest.bin.bootstrap_eer import TrialList, bootstrap_mean_eers
+    from TrainAndTest.metrics.error_rates import compute_eer
+
+    scores, labels, groups = _two_speakers()
+    perfect = np.where(labels == 1, 5.0, -5.0)
+    mixed_full = compute_eer(scores, labels)[0]
+    # list X: speaker A right, B wrong; list Y: both right. Two copies of each: the first
+    # copy as is, the second perfect everywhere
+    x = TrialList(labels, groups, [[scores], [perfect]])
+    y = TrialList(labels, groups, [[perfect], [perfect]])
+    b = bootstrap_mean_eers([x, y], reps=300, seed=2)
+    assert b.full[0] == pytest.approx(mixed_full / 4) and b.speakers == 4
+    # every resample: X's first copy is 0, 1 or the full EER, the other three terms are 0;
+    # lists are resampled on their own, so X keeps its two speakers' worth of trials
+    allowed = {0.0, 0.25, round(mixed_full / 4, 12)}
+    values = set(np.round(b.reps[:, 0], 12))
+    assert values <= allowed and len(values) == 3
+    # a copy identical to the first sees the same draws: the mean of two equal copies is
+    # the copy's own value in every resample
+    same = bootstrap_mean_eers([TrialList(labels, groups, [[scores], [scores]])], reps=100, seed=5)
+    alone = bootstrap_eers([scores], labels, groups, reps=100, seed=5)
+    np.testing.assert_allclose(same.reps, alone.reps)
+
+
+def _write_split(d, name, list_scores):
+    """A data dir <d>/<name> with lists trials_a, trials_b (the _two_speakers layout) and
+    the score files <d>/sys_<list>_<name> of the given score arrays."""
+    _, labels, _ = _two_speakers()
+    enrol = ["a1"] * 4 + ["b1"] * 4
+    test = [f"t{i}" for i in range(8)]
+    sd = d / name
+    sd.mkdir()
+    (sd / "utt2spk").write_text("a1 A\nb1 B\n")
+    for lst, sc in list_scores.items():
+        (sd / lst).write_text("".join(
+            f"{e} {t} {'target' if lab else 'nontarget'}\n" for e, t, lab in zip(enrol, test, labels)))
+        (d / f"sys_{lst}_{name}").write_text("".join(
+            f"{e} {t} {s}\n" for e, t, s in zip(enrol, test, sc)))
+    return sd
+
+
+def test_cli_criterion_is_the_mean_over_copies_of_the_mean_over_lists(tmp_path, capsys):
+    scores, labels, _ = _two_speakers()
+    perfect = np.where(labels == 1, 5.0, -5.0)
+    val = _write_split(tmp_path, "val", {"trials_a": scores, "trials_b": perfect})
+    tel = _write_split(tmp_path, "val_tel", {"trials_a": scores, "trials_b": scores})
+    assert main(["--criterion", f"{val},{tel}", str(tmp_path / "sys"), "--reps", "20"]) == 0
+    out = capsys.readouterr().out
+    # val: (50 + 0) / 2 = 25; tel: (50 + 50) / 2 = 50; criterion 37.5
+    assert "mean EER of 2 lists x 2 copies, 4 enrolment speakers" in out
+    assert f"{tmp_path / 'sys'}: EER 37.50%" in out
+
+
+def test_cli_criterion_names_dirs_that_are_not_copies(tmp_path, capsys):
+    scores, labels, _ = _two_speakers()
+    val = _write_split(tmp_path, "val", {"trials_a": scores, "trials_b": scores})
+    other = _write_split(tmp_path, "other", {"trials_a": scores})
+    assert main(["--criterion", f"{val},{other}", str(tmp_path / "sys")]) == 1
+    err = capsys.readouterr().err
+    assert f"{other} holds the lists trials_a" in err and "copies of one split" in err
+    tel = _write_split(tmp_path, "val_tel", {"trials_a": scores, "trials_b": scores})
+    lines = (tel / "trials_b").read_text().splitlines()
+    lines[0] = lines[0].replace("target", "nontarget")
+    (tel / "trials_b").write_text("\n".join(lines) + "\n")
+    assert main(["--criterion", f"{val},{tel}", str(tmp_path / "sys")]) == 1
+    assert f"{tel / 'trials_b'} differs from {val / 'trials_b'}" in capsys.readouterr().err
+    (tmp_path / "sys_trials_a_val").unlink()
+    assert main(["--criterion", str(val), str(tmp_path / "sys")]) == 1
+    assert "sys_trials_a_val" in capsys.readouterr().err
