@@ -646,6 +646,24 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
       notes+=(--note "PLDA (plda, plda_adapt) trained on $pool_set and its telephone copy ${pool_set}_tel (8 kHz, mu-law): $(wc -l < "$data/$plda_set/utt2spk") embeddings of $(wc -l < "$data/$plda_set/spk2utt") speakers")
     fi
     notes+=(--note "chosen on the validation split: $(python -m TrainAndTest.bin.select_backend --describe "$expdir/$selection"); the rows 'selected:<system>' repeat that system's rows")
+    # how well the split resolves that choice: the chosen system against the runner-up on
+    # the criterion, both resampled over the same held-out speakers (a selection written
+    # before the runner-up was recorded has none: rerun stage 6)
+    runner=$(python -m TrainAndTest.bin.select_backend --get runner_up "$expdir/$selection" 2>/dev/null) || runner=""
+    if [ -n "$runner" ]; then
+      val_dirs=$data/$val_set
+      $val_tel && val_dirs+=",$data/${val_set}_tel"
+      prefixes=()
+      for s in "$chosen" "$runner"; do
+        if [ "$s" = plda_adapt ] && [ "$(echo "$domain_weights" | wc -w)" -gt 1 ]; then
+          s=plda_adapt_w$(python -m TrainAndTest.bin.select_backend --get domain_weight "$expdir/$selection")
+        fi
+        prefixes+=("$expdir/scores/$s")
+      done
+      resolution=$(python -m TrainAndTest.bin.bootstrap_eer --one-line --criterion "$val_dirs" \
+        "${prefixes[@]}") || die "the speaker bootstrap of the validation choice failed ($expdir)"
+      notes+=(--note "the choice against the runner-up $runner: the chosen system minus $runner on the validation criterion, speaker bootstrap (python -m TrainAndTest.bin.bootstrap_eer --criterion): $resolution")
+    fi
     notes+=(--note "calibration: cosine_cal is cosine calibrated on $val_set/trials; actDCF and Cllr treat every system's scores as LLRs; thresholds in thresholds.md")
     # shellcheck disable=SC2046
     python -m TrainAndTest.bin.provenance --config "$train_config" --exp-dir "$expdir" \

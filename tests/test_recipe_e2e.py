@@ -292,3 +292,13 @@ def test_backend_chosen_on_validation_split(tiny_run):
     rows = _rows(results, "demo_test/trials")
     picked = rows[f"selected:{chosen['system']}"]
     assert picked["EER%"] == rows[chosen["system"]]["EER%"]
+    # the runner-up and how far the split resolves the choice (speaker bootstrap): its
+    # difference on the full split is the two candidates' validation EERs'
+    ranked = sorted(candidates.values())
+    assert candidates[chosen["runner_up"]] == ranked[1] and chosen["runner_up"] != chosen["system"]
+    m = re.search(rf"the choice against the runner-up {chosen['runner_up']}: the chosen system "
+                  rf"minus {chosen['runner_up']} on the validation criterion, speaker bootstrap "
+                  r"[^:]*: difference (-?[\d.]+) \(sd ([\d.]+)", results)
+    assert m, results
+    assert float(m.group(1)) == pytest.approx(ranked[0] - ranked[1], abs=0.011)
+    assert float(m.group(1)) <= 0

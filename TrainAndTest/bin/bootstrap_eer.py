@@ -99,13 +99,16 @@ def bootstrap_mean_eers(lists: Sequence[TrialList], reps: int = 1000, seed: int 
     out = np.empty((reps, n_sys))
     for k in range(reps):
         draws = []
-        for tl in lists:
-            while True:
+        for n, tl in enumerate(lists):
+            for _ in range(1000):
                 idx = np.concatenate([tl.groups[j] for j in
                                       rng.integers(0, len(tl.groups), len(tl.groups))])
                 lab = tl.labels[idx]
                 if lab.min() != lab.max():  # one class only: no EER
                     break
+            else:
+                raise ValueError(f"list {n + 1}: 1000 speaker draws in a row held one class "
+                                 "only (every speaker's trials are all targets or all non-targets)")
             draws.append(idx)
         out[k] = mean_eer(draws)
     return Bootstrap(full=full, reps=out, speakers=sum(len(tl.groups) for tl in lists))
@@ -197,6 +200,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "over them of the mean EER over each one's trials_* lists")
     p.add_argument("--reps", type=int, default=1000, help="speaker resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--one-line", action="store_true",
+                   help="with two systems: print only one line on their difference (for reports)")
     a = p.parse_args(argv)
     if a.criterion:
         names = a.inputs
@@ -208,6 +213,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         names = a.inputs[2:]
         if len(names) > 2:
             p.error(f"one or two score files, got {len(names)}")
+    if a.one_line and len(names) != 2:
+        p.error("--one-line needs two systems")
     try:
         if a.criterion:
             dirs = [d for d in a.criterion.split(",") if d]
@@ -224,6 +231,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (OSError, ValueError) as err:  # TrialsError and DataDirError are ValueErrors
         print(f"bootstrap_eer: {err}", file=sys.stderr)
         return 1
+    if a.one_line:
+        d = b.reps[:, 0] - b.reps[:, 1]
+        lo, hi = np.percentile(d, [5, 95])
+        print(f"difference {100 * (b.full[0] - b.full[1]):.2f} (sd {100 * d.std():.2f}, 90% "
+              f"interval {100 * lo:.2f} to {100 * hi:.2f}); the first lower in "
+              f"{100 * np.mean(d < 0):.1f}% of {a.reps} resamples of the {b.speakers} "
+              "enrolment speakers")
+        return 0
     print(head)
     for i, name in enumerate(names):
         print(_summary(name, b.full[i], b.reps[:, i]))

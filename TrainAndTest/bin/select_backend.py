@@ -77,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         yaml.safe_dump(chosen, f, sort_keys=False)
     os.replace(tmp, out)
     settings = ", ".join(f"{k} {v}" for k, v in chosen.items()
-                         if k not in ("system", "criterion", "eer", "candidates",
+                         if k not in ("system", "criterion", "eer", "candidates", "runner_up",
                                       "validation_results") and not k.endswith("_candidates"))
     print(f"{prog}: chose {chosen['system']} (EER {chosen['eer']:.2f}% on {chosen['criterion']})"
           f"{'; ' + settings if settings else ''} -> {out}", file=sys.stderr)

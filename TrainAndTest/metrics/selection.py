@@ -86,7 +86,8 @@ def choose(rows: Sequence[Mapping[str, str]], grids: Optional[Mapping[str, str]]
         systems: candidate systems (after grid resolution); default: every system present.
 
     Returns:
-        ``{"system", "criterion", "eer", "candidates": {system: EER}, <setting>: value,
+        ``{"system", "criterion", "eer", "candidates": {system: EER}, "runner_up": the
+        next best system (when there are two or more), <setting>: value,
         "<setting>_candidates": {value: EER}}``.
 
     Raises:
@@ -116,9 +117,12 @@ def choose(rows: Sequence[Mapping[str, str]], grids: Optional[Mapping[str, str]]
                          f"(have: {', '.join(sorted(resolved))})")
     if not wanted:
         raise ValueError("no system to choose from in the validation results")
-    best = min(wanted, key=lambda s: (_key(resolved[s]), wanted.index(s)))
+    ranked = sorted(wanted, key=lambda s: (_key(resolved[s]), wanted.index(s)))
+    best = ranked[0]
     out.update(system=best, criterion=resolved[best]["trials"], eer=float(resolved[best]["EER%"]),
                candidates={s: float(resolved[s]["EER%"]) for s in wanted})
+    if len(ranked) > 1:  # the next best: what the choice has to be told apart from
+        out["runner_up"] = ranked[1]
     return out
 
 

@@ -31,6 +31,7 @@ def test_mean_of_domain_lists_decides_not_the_full_list(tmp_path):
     s = yaml.safe_load((tmp_path / "s.yaml").read_text())
     assert s["system"] == "cosine_dc" and s["criterion"] == "v/mean(trials_*)"
     assert s["candidates"] == {"plda": 8.0, "cosine_dc": 7.0}
+    assert s["runner_up"] == "plda"
 
 
 def test_grid_resolves_to_best_value_with_tie_breaks(tmp_path, capsys):
@@ -51,6 +52,8 @@ def test_grid_resolves_to_best_value_with_tie_breaks(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == "3"
     assert select_backend.main(["--get", "candidates", str(out)]) == 0  # a mapping: its keys
     assert capsys.readouterr().out.split() == ["cosine", "plda_adapt"]
+    assert select_backend.main(["--get", "runner_up", str(out)]) == 0  # the next best system
+    assert capsys.readouterr().out.strip() == "cosine"
     assert select_backend.main(["--describe", str(out)]) == 0
     line = capsys.readouterr().out
     assert "system plda_adapt" in line and "domain_weight 3" in line and "cosine 9.00" in line
@@ -90,3 +93,10 @@ def test_two_validation_sets_are_judged_by_the_mean_of_their_criteria(tmp_path):
     only_clean = [r for r in read_rows(p) if not (r["system"] == "plda" and "v_tel/" in r["trials"])]
     with pytest.raises(ValueError, match="rows of v, v_tel but system plda only of v"):
         choose(only_clean)
+
+
+def test_one_candidate_has_no_runner_up(tmp_path):
+    p = _results(tmp_path / "V.md", {"cosine": {"trials": (9.0, 0.9)}})
+    assert select_backend.main([str(p), str(tmp_path / "s.yaml")]) == 0
+    s = yaml.safe_load((tmp_path / "s.yaml").read_text())
+    assert s["system"] == "cosine" and "runner_up" not in s

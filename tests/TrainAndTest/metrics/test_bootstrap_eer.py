@@ -151,3 +151,21 @@ def test_cli_criterion_names_dirs_that_are_not_copies(tmp_path, capsys):
     (tmp_path / "sys_trials_a_val").unlink()
     assert main(["--criterion", str(val), str(tmp_path / "sys")]) == 1
     assert "sys_trials_a_val" in capsys.readouterr().err
+
+
+def test_cli_one_line_gives_the_difference_only(tmp_path, capsys):
+    d = _write_list(tmp_path)
+    better = tmp_path / "s3"
+    _, labels, _ = _two_speakers()
+    enrol = ["a1"] * 4 + ["b1"] * 4
+    better.write_text("".join(f"{e} t{i} {5.0 if lab else -5.0}\n"
+                              for i, (e, lab) in enumerate(zip(enrol, labels))))
+    assert main([str(d / "trials"), str(d / "utt2spk"), str(better), str(d / "s1"),
+                 "--one-line", "--reps", "40"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    # s3 separates every trial (EER 0), s1 half of them (50): -50 on the full list, and
+    # s3 is never worse; it is lower unless both drawn speakers are A
+    assert len(out) == 1 and out[0].startswith("difference -50.00 (sd ")
+    assert "resamples of the 2 enrolment speakers" in out[0]
+    with pytest.raises(SystemExit):
+        main([str(d / "trials"), str(d / "utt2spk"), str(better), "--one-line"])
