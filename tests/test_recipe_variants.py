@@ -126,6 +126,12 @@ def test_augment_online_honours_chunks_and_front_end(tmp_path):
         assert chosen["candidates"][system] == pytest.approx(
             sum(eers[(system, c)] for c in crit) / 2, abs=1e-3), system
     assert "and its telephone copy demo_dev_val_tel" in results
+    # the choice's speaker bootstrap runs on the same criterion: both copies
+    runner = chosen["runner_up"]
+    m = re.search(rf"the choice against the runner-up {runner}: .*?: difference (-?[\d.]+) ", results)
+    assert m, results
+    assert float(m.group(1)) == pytest.approx(
+        chosen["candidates"][chosen["system"]] - chosen["candidates"][runner], abs=0.016)
     # --backend-tel: PLDA trained on the back-end set and its telephone copy (ids tel-*), and
     # on nothing else: no PLDA of the back-end set alone was trained
     pool = (out / "data" / "demo_dev_train" / "utt2spk").read_text().split("\n")
