@@ -16,7 +16,7 @@ resolve: a choice between the two systems on that list is a coin toss.
 
 With ``--criterion`` it bootstraps the recipe's selection criterion instead of one list's
 EER: the mean, over the given data dirs, of the mean EER over each dir's ``trials_*`` lists
-(its ``trials`` where it has no ``trials_*``), as ``select_backend`` and ``fuse_exps.sh``
+(its ``trials`` where it has fewer than two), as ``select_backend`` and ``fuse_exps.sh``
 compute it. Each list's enrolment speakers are resampled on their own (a per-domain list
 keeps its size), and the copies of a split (the same list names with the same trials, e.g.
 a validation split and its telephone copy) share every draw. The systems are then score-file
@@ -132,9 +132,8 @@ def bootstrap_eers(scores: Sequence[np.ndarray], labels: np.ndarray,
                                reps, seed)
 
 
-def _load(trials_path: str, utt2spk_path: str, score_paths: Sequence[str]):
-    """(trials, score arrays in trial order, speaker groups) of one list; named errors."""
-    from Process_Data.data_dir import read_kv
+def _load(trials_path: str, score_paths: Sequence[str]):
+    """(trials, score arrays in trial order) of one labelled list; named errors."""
     from TrainAndTest.io.trials import match_scores, read_scores, read_trials
 
     trials = read_trials(trials_path)
@@ -144,8 +143,14 @@ def _load(trials_path: str, utt2spk_path: str, score_paths: Sequence[str]):
     for path in score_paths:
         e, t, s = read_scores(path)
         arrays.append(match_scores(trials, e, t, s, scores_path=path)[0])
-    groups = speaker_groups(trials.enrol, read_kv(utt2spk_path), utt2spk_path)
-    return trials, arrays, groups
+    return trials, arrays
+
+
+def _groups(trials, utt2spk_path: str) -> List[np.ndarray]:
+    """The list's trial indices per enrolment speaker, speakers from ``utt2spk_path``."""
+    from Process_Data.data_dir import read_kv
+
+    return speaker_groups(trials.enrol, read_kv(utt2spk_path), utt2spk_path)
 
 
 def criterion_lists(dirs: Sequence[str], prefixes: Sequence[str]) -> List[TrialList]:
@@ -154,10 +159,10 @@ def criterion_lists(dirs: Sequence[str], prefixes: Sequence[str]) -> List[TrialL
     names = None
     for d in dirs:
         found = sorted(p.name for p in Path(d).glob("trials_*") if p.is_file())
-        if not found and (Path(d) / "trials").is_file():
-            found = ["trials"]
+        if len(found) < 2:  # as results.add_list_means: no mean of one per-domain list
+            found = ["trials"] if (Path(d) / "trials").is_file() else []
         if not found:
-            raise ValueError(f"--criterion: {d} has no trials_* or trials file")
+            raise ValueError(f"--criterion: {d} has no trials file and fewer than two trials_*")
         if names is None:
             names = found
         elif found != names:
@@ -170,9 +175,9 @@ def criterion_lists(dirs: Sequence[str], prefixes: Sequence[str]) -> List[TrialL
         for d in dirs:
             trials_path = str(Path(d) / name)
             scores = [f"{p}_{name}_{Path(d).name}" for p in prefixes]
-            trials, arrays, groups = _load(trials_path, str(Path(d) / "utt2spk"), scores)
-            if first is None:
-                first = (trials_path, trials, groups)
+            trials, arrays = _load(trials_path, scores)
+            if first is None:  # the copies share the first one's speakers and draws
+                first = (trials_path, trials, _groups(trials, str(Path(d) / "utt2spk")))
             elif (trials.enrol != first[1].enrol or trials.test != first[1].test
                   or not np.array_equal(trials.labels, first[1].labels)):
                 raise ValueError(f"--criterion: {trials_path} differs from {first[0]}: "
@@ -224,15 +229,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                     f"{len(dirs)} copies, {b.speakers} enrolment speakers resampled within "
                     f"their list, {a.reps} resamples (seed {a.seed})")
         else:
-            trials, arrays, groups = _load(a.inputs[0], a.inputs[1], names)
-            b = bootstrap_eers(arrays, trials.labels.astype(np.int64), groups, a.reps, a.seed)
+            trials, arrays = _load(a.inputs[0], names)
+            b = bootstrap_eers(arrays, trials.labels.astype(np.int64),
+                               _groups(trials, a.inputs[1]), a.reps, a.seed)
             head = (f"{a.inputs[0]}: {len(trials)} trials of {b.speakers} enrolment speakers, "
                     f"{a.reps} speaker resamples (seed {a.seed})")
     except (OSError, ValueError) as err:  # TrialsError and DataDirError are ValueErrors
         print(f"bootstrap_eer: {err}", file=sys.stderr)
         return 1
+    d = b.reps[:, 0] - b.reps[:, 1] if len(names) == 2 else None  # paired differences
     if a.one_line:
-        d = b.reps[:, 0] - b.reps[:, 1]
         lo, hi = np.percentile(d, [5, 95])
         print(f"difference {100 * (b.full[0] - b.full[1]):.2f} (sd {100 * d.std():.2f}, 90% "
               f"interval {100 * lo:.2f} to {100 * hi:.2f}); the first lower in "
@@ -242,8 +248,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(head)
     for i, name in enumerate(names):
         print(_summary(name, b.full[i], b.reps[:, i]))
-    if len(names) == 2:
-        d = b.reps[:, 0] - b.reps[:, 1]
+    if d is not None:
         print(_summary("difference (first - second)", b.full[0] - b.full[1], d))
         print(f"first lower in {100 * np.mean(d < 0):.1f}% of the resamples, "
               f"equal in {100 * np.mean(d == 0):.1f}%")

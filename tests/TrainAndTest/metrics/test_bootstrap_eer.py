@@ -138,7 +138,7 @@ def test_cli_criterion_is_the_mean_over_copies_of_the_mean_over_lists(tmp_path, 
 def test_cli_criterion_names_dirs_that_are_not_copies(tmp_path, capsys):
     scores, labels, _ = _two_speakers()
     val = _write_split(tmp_path, "val", {"trials_a": scores, "trials_b": scores})
-    other = _write_split(tmp_path, "other", {"trials_a": scores})
+    other = _write_split(tmp_path, "other", {"trials_a": scores, "trials_c": scores})
     assert main(["--criterion", f"{val},{other}", str(tmp_path / "sys")]) == 1
     err = capsys.readouterr().err
     assert f"{other} holds the lists trials_a" in err and "copies of one split" in err
@@ -169,3 +169,17 @@ def test_cli_one_line_gives_the_difference_only(tmp_path, capsys):
     assert "resamples of the 2 enrolment speakers" in out[0]
     with pytest.raises(SystemExit):
         main([str(d / "trials"), str(d / "utt2spk"), str(better), "--one-line"])
+
+
+def test_cli_criterion_uses_the_full_list_beside_one_domain_list(tmp_path, capsys):
+    # like the recipe's criterion (results.add_list_means): one trials_* gets no mean row,
+    # so the split is judged by its trials list
+    scores, labels, _ = _two_speakers()
+    perfect = np.where(labels == 1, 5.0, -5.0)
+    val = _write_split(tmp_path, "val", {"trials": perfect, "trials_a": scores})
+    assert main(["--criterion", str(val), str(tmp_path / "sys"), "--reps", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "mean EER of 1 lists x 1 copies" in out and f"{tmp_path / 'sys'}: EER 0.00%" in out
+    (val / "trials").unlink()
+    assert main(["--criterion", str(val), str(tmp_path / "sys")]) == 1
+    assert "has no trials file and fewer than two trials_*" in capsys.readouterr().err
