@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 import torch
 
@@ -26,29 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.sb_reference import speechbrain_ecapa  # noqa: E402
 from TrainAndTest.models import MODELS  # noqa: E402
 
 FRAMES_PER_SECOND = 100
-
-
-def speechbrain_ecapa(channels: int) -> Optional[torch.nn.Module]:
-    """SpeechBrain's ECAPA_TDNN configured like our ``ecapa_tdnn_c{channels}``, or None."""
-    try:
-        from speechbrain.lobes.models.ECAPA_TDNN import ECAPA_TDNN
-    except Exception as err:  # any import failure means: no reference in this run
-        print(f"# SpeechBrain skipped: cannot import speechbrain ECAPA_TDNN ({err})")
-        return None
-    return ECAPA_TDNN(
-        input_size=80,
-        lin_neurons=192,
-        channels=[channels] * 4 + [1536],
-        kernel_sizes=[5, 3, 3, 3, 1],
-        dilations=[1, 2, 3, 4, 1],
-        attention_channels=128,
-        res2net_scale=8,
-        se_channels=128,
-        global_context=True,
-    )
 
 
 def time_once(fn: Callable[[], object]) -> float:
