@@ -61,13 +61,15 @@ import yaml
 from TrainAndTest.checkpoint import checkpoint_paths
 
 exp, nproc, wall = Path(sys.argv[1]), int(sys.argv[2]), time.time() - float(sys.argv[3])
-cfg = yaml.safe_load((exp / "config.yaml").read_text())
-d = cfg["data_conf"]
-egs = int(d["num_speakers"]) * int(d["utts_per_speaker"])
+batch = int(yaml.safe_load((exp / "config.yaml").read_text())["data_conf"]["batch_size"])
 hist = torch.load(checkpoint_paths(exp)[-1], weights_only=False, map_location="cpu")["history"]
 sec = hist[0]["train"]["seconds"]
-steps = re.findall(r"([0-9.]+)s/step", (exp / "log" / "train.rank0.log").read_text())
-print(f"DDP first epoch, {nproc} process(es), global batch {d['batch_size']}: {egs} egs in {sec:.1f} s "
+# the epoch as it ran: rank 0 logs "epoch 1 step k/<steps of the epoch> ... <t>s/step"
+logged = re.findall(r"epoch 1 step \d+/(\d+) .* ([0-9.]+)s/step", (exp / "log" / "train.rank0.log").read_text())
+if not logged:
+    sys.exit(f"{exp}/log/train.rank0.log: no 'epoch 1 step k/n ... s/step' line")
+egs = int(logged[-1][0]) * batch  # every step takes one full global batch
+print(f"DDP first epoch, {nproc} process(es), global batch {batch}: {egs} egs in {sec:.1f} s "
       f"= {egs / sec:.0f} egs/s (torchrun wall {wall:.1f} s, start-up included); "
-      f"last logged step time {steps[-1] if steps else '-'} s; train loss {hist[0]['train']['loss']:.3f}")
+      f"last logged step time {logged[-1][1]} s; train loss {hist[0]['train']['loss']:.3f}")
 PY
