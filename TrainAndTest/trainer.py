@@ -190,7 +190,8 @@ def _reduce_mean(values: List[float], run: Run) -> List[float]:
 
 
 def train_one_epoch(run: Run, epoch: int, show_progress: bool = False) -> Dict[str, float]:
-    """One pass over this epoch's batches; returns mean loss and accuracy over all ranks.
+    """One pass over this epoch's batches; returns mean loss and accuracy over all ranks,
+    the seconds it took and the steps this rank ran (each one global batch).
 
     ``show_progress``: a bar on a terminal, a line with rate and ETA every
     ``$SV_PROGRESS_INTERVAL`` s in a job log (:mod:`Process_Data.progress`).
@@ -235,7 +236,7 @@ def train_one_epoch(run: Run, epoch: int, show_progress: bool = False) -> Dict[s
             log.info(msg)
     batches.close()
     loss, acc = _reduce_mean([tot_loss / max(n, 1), tot_acc / max(n, 1)], run)
-    return {"loss": loss, "accuracy": acc, "seconds": time.time() - start}
+    return {"loss": loss, "accuracy": acc, "seconds": time.time() - start, "steps": n}
 
 
 @torch.no_grad()

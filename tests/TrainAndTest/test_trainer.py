@@ -71,6 +71,7 @@ def test_learns_and_writes_a_self_explaining_exp_dir(tmp_path):
     final = train(cfg, tmp_path / "exp")
     hist = history(tmp_path / "exp")
     assert len(hist) == 3
+    assert [h["train"]["steps"] for h in hist] == [8] * 3  # 16 speakers x 16 chunks / batch 32
     assert hist[-1]["train"]["loss"] < hist[0]["train"]["loss"]
     assert hist[-1]["valid"]["accuracy"] > 3 / 16  # chance is 1/16
     exp = tmp_path / "exp"
